@@ -1,0 +1,1 @@
+"""Audit: a tamper-evident, per-case hash-chained record of every step."""

@@ -1,0 +1,1 @@
+"""Cases: the case aggregate, its lifecycle, messages and attachments."""

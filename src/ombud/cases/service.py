@@ -1,0 +1,239 @@
+"""Case verbs: open, read through the access gate, reply, transition, assign."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ombud.audit import service as audit
+from ombud.cases import lifecycle
+from ombud.cases.lifecycle import Event, Status
+from ombud.cases.schemas import AssignIn, CaseIn, CaseOut, MessageIn, MessageOut, TransitionIn
+from ombud.cases.tables import Case, CaseCounter, IdempotencyKey, Message
+from ombud.cases.taxonomy import Category
+from ombud.common.clock import utcnow
+from ombud.common.errors import Conflict, Forbidden, Invalid, NotFound
+from ombud.common.ids import case_reference
+from ombud.customers import service as customers
+from ombud.db import insert_ignore, tx
+from ombud.jobs import service as jobs
+from ombud.security import permissions
+from ombud.security.permissions import Principal
+from ombud.security.roles import Permission
+from ombud.security.tables import Staff, Team
+
+#: Until triage sets the regulatory clocks, a case is due this long after receipt.
+DEFAULT_RESOLUTION = dt.timedelta(days=15)
+
+
+def load(session: Session, principal: Principal, reference: str, perm: Permission) -> Case:
+    """The case ``reference`` if ``principal`` may ``perm`` it (404 when not visible)."""
+    case = session.scalars(select(Case).where(Case.reference == reference)).first()
+    permissions.gate(principal, case, perm, reference)
+    assert case is not None
+    return case
+
+
+def _request_hash(data: CaseIn) -> str:
+    return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
+
+
+def _next_number(session: Session, year: int) -> int:
+    """Issue the next case number of ``year`` in the caller's transaction (row-locked)."""
+    insert_ignore(session, CaseCounter.__table__, {"year": year, "value": 0})
+    row = session.execute(
+        select(CaseCounter).where(CaseCounter.year == year).with_for_update()
+    ).scalar_one()
+    row.value += 1
+    return row.value
+
+
+def open_case(
+    session: Session,
+    actor: Principal,
+    data: CaseIn,
+    *,
+    idempotency_key: str | None = None,
+    received_at: dt.datetime | None = None,
+) -> tuple[CaseOut, bool]:
+    """Register a complaint and queue its acknowledgement; returns (case, created).
+
+    The same ``idempotency_key`` from the same actor returns the first case
+    (``created`` False); reused with a different body it is refused.
+    """
+    if idempotency_key is not None:
+        existing = _replayed(session, actor, idempotency_key, data)
+        if existing is not None:
+            return existing, False
+    try:
+        return _open(session, actor, data, idempotency_key, received_at), True
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        existing = _replayed(session, actor, idempotency_key, data)  # a concurrent twin won
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _replayed(session: Session, actor: Principal, key: str, data: CaseIn) -> CaseOut | None:
+    row = session.get(IdempotencyKey, (actor.actor, key))
+    if row is None:
+        return None
+    if row.request_hash != _request_hash(data):
+        raise Invalid("this Idempotency-Key was used with a different request body",
+                      pointer="Idempotency-Key")
+    return CaseOut.model_validate(session.get(Case, row.case_id))
+
+
+def _customer_for(session: Session, actor: Principal, data: CaseIn) -> int:
+    if actor.kind == "customer":
+        if data.customer_uid or data.customer_email:
+            raise Invalid("customers file for themselves; leave customer_uid empty",
+                          pointer="customer_uid")
+        return actor.id
+    if not (data.customer_uid or data.customer_email):
+        raise Invalid("name the customer: customer_uid or customer_email", pointer="customer_uid")
+    return customers.find_or_register(
+        session, uid=data.customer_uid, email=data.customer_email,
+        language=data.language or "en", jurisdiction=data.jurisdiction or "",
+    ).id
+
+
+def _open(
+    session: Session, actor: Principal, data: CaseIn, key: str | None,
+    received_at: dt.datetime | None,
+) -> CaseOut:
+    now = utcnow()
+    received = received_at or now
+    with tx(session):
+        customer = customers.get_customer(session, _customer_for(session, actor, data))
+        if data.amount is not None and not data.asset:
+            raise Invalid("an amount needs its asset", pointer="asset")
+        reference = case_reference(received.year, _next_number(session, received.year))
+        case = Case(
+            reference=reference, customer_id=customer.id, channel=data.channel.value,
+            category=(data.category or Category.OTHER).value, summary=data.summary,
+            description=data.description, desired_outcome=data.desired_outcome,
+            asset=data.asset, amount=data.amount,
+            jurisdiction=(data.jurisdiction or customer.jurisdiction).upper(),
+            language=data.language or customer.language, status=Status.RECEIVED.value,
+            received_at=received, updated_at=now, due_at=received + DEFAULT_RESOLUTION,
+        )
+        session.add(case)
+        session.flush()
+        if data.description:
+            session.add(Message(
+                case_id=case.id, direction="in", channel=case.channel, author_kind="customer",
+                author_id=customer.id, author_name=customer.name, body=data.description,
+                visibility="public", created_at=received,
+            ))
+        if key is not None:
+            session.add(IdempotencyKey(scope=actor.actor, key=key, request_hash=_request_hash(data),
+                                       case_id=case.id, created_at=now))
+        audit.append(session, actor=actor.actor, action="case.opened", chain=reference,
+                     case_id=case.id, data={"channel": case.channel, "summary": case.summary,
+                                            "customer_id": customer.id})
+        jobs.enqueue(session, "cases.acknowledge", {"case_id": case.id}, f"ack:{case.id}")
+        session.flush()
+        return CaseOut.model_validate(case)
+
+
+def add_message(
+    session: Session, principal: Principal, reference: str, data: MessageIn
+) -> MessageOut:
+    """A reply or internal note on a case. A customer's reply moves a waiting case on."""
+    internal = data.visibility == "internal"
+    perm = Permission.INTERNAL_NOTE if internal else Permission.REPLY
+    with tx(session):
+        case = load(session, principal, reference, perm)
+        if internal and principal.kind == "customer":
+            raise Forbidden("customers cannot write internal notes")
+        if case.status in {s.value for s in lifecycle.TERMINAL}:
+            raise Conflict(f"case {reference} is {case.status}; it takes no more messages")
+        direction = "in" if principal.kind == "customer" else ("note" if internal else "out")
+        msg = Message(
+            case_id=case.id, direction=direction, channel=case.channel,
+            author_kind=principal.kind, author_id=principal.id, author_name=principal.name,
+            body=data.body, visibility=data.visibility, created_at=utcnow(),
+        )
+        session.add(msg)
+        case.updated_at = msg.created_at
+        session.flush()
+        audit.append(session, actor=principal.actor, action=f"message.{direction}",
+                     chain=reference, case_id=case.id, data={"message_id": msg.id})
+        if principal.kind == "customer":
+            follow = {Status.NEEDS_INFO.value: Event.INFO_RECEIVED,
+                      Status.AWAITING_CUSTOMER.value: Event.CUSTOMER_REPLIED}.get(case.status)
+            if follow is not None:
+                _move(session, principal, case, follow, "")
+        return MessageOut.model_validate(msg)
+
+
+def apply_transition(
+    session: Session, principal: Principal, reference: str, data: TransitionIn
+) -> CaseOut:
+    """The one writer of ``Case.status``: moves the case if the lifecycle accepts the event."""
+    with tx(session):
+        case = load(session, principal, reference, Permission.TRANSITION)
+        _move(session, principal, case, data.event, data.reason)
+        return CaseOut.model_validate(case)
+
+
+def _move(session: Session, principal: Principal, case: Case, event: Event, reason: str) -> None:
+    ctx = lifecycle.Context(actor_id=principal.id, reason=reason)
+    try:
+        target = lifecycle.transition(Status(case.status), event, ctx)
+    except (lifecycle.IllegalTransition, lifecycle.GuardFailed) as exc:
+        raise Conflict(str(exc), pointer="event") from None
+    before = case.status
+    case.status = target.value
+    case.updated_at = utcnow()
+    audit.append(session, actor=principal.actor, action="case.transition", chain=case.reference,
+                 case_id=case.id, data={"event": event.value, "from": before, "to": target.value,
+                                        "reason": reason})
+
+
+def assign(session: Session, principal: Principal, reference: str, data: AssignIn) -> CaseOut:
+    """Give a case to a team and/or handler; anyone who handles cases may take one themselves."""
+    with tx(session):
+        self_take = data.assignee_id == principal.id and data.team_id is None
+        case = load(session, principal, reference,
+                    Permission.TRANSITION if self_take else Permission.ASSIGN)
+        if data.team_id is not None and session.get(Team, data.team_id) is None:
+            raise Invalid(f"team {data.team_id} does not exist", pointer="team_id")
+        if data.assignee_id is not None:
+            staff = session.get(Staff, data.assignee_id)
+            if staff is None or not staff.active:
+                raise Invalid(f"staff {data.assignee_id} does not exist", pointer="assignee_id")
+            if data.team_id is None and staff.team_id is not None:
+                data = AssignIn(team_id=staff.team_id, assignee_id=staff.id)
+        before = {"team_id": case.team_id, "assignee_id": case.assignee_id}
+        if data.team_id is not None:
+            case.team_id = data.team_id
+        case.assignee_id = data.assignee_id
+        case.updated_at = utcnow()
+        audit.append(session, actor=principal.actor, action="case.assigned", chain=reference,
+                     case_id=case.id, data={"before": before, "after": data.model_dump()})
+        return CaseOut.model_validate(case)
+
+
+def record_view(session: Session, principal: Principal, case: Case) -> None:
+    """Staff reading a case's personal data leaves an audit event (GV-4)."""
+    if principal.kind != "staff":
+        return
+    with tx(session):
+        audit.append(session, actor=principal.actor, action="case.viewed", chain=case.reference,
+                     case_id=case.id)
+
+
+def get_by_id(session: Session, case_id: int) -> Case:
+    """A case by internal id, for job handlers (no principal involved)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case id {case_id} not found")
+    return case

@@ -1,0 +1,160 @@
+"""Composition root of the command line: ``ombud ...``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import pyotp
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from ombud import demo as demo_data
+from ombud import migrate as migrations
+from ombud.audit import verify as audit_verify
+from ombud.cases import lifecycle
+from ombud.common import logs
+from ombud.config import Settings
+from ombud.db import make_engine, session_factory
+from ombud.security import service as security
+from ombud.security.roles import Role
+from ombud.security.tokens import customer_token
+from ombud.worker import run_worker
+
+app = typer.Typer(help="Ombud: complaint handling for cryptocurrency exchanges.",
+                  no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit record.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+out = Console()
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logs.configure(settings.log_level)
+    return settings
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    migrations.upgrade(make_engine(settings))
+    out.print(f"[green]schema up to date[/] ({settings.database_url.split('@')[-1]})")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1", port: int = 8000,
+    workers: Annotated[int, typer.Option(help="web processes")] = 1,
+) -> None:
+    """Serve the web app (jobs run in-process unless OMBUD_JOBS_INLINE=false)."""
+    _settings()
+    uvicorn.run("ombud.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False)
+
+
+@app.command()
+def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Migrate, seed demo data (kept between runs), print the logins, and serve."""
+    settings = _settings()
+    engine = make_engine(settings)
+    migrations.upgrade(engine)
+    with session_factory(engine)() as session:
+        logins = demo_data.seed(session)
+    engine.dispose()
+    table = Table(title="Demo staff (console: /console)")
+    for col in ("username", "role", "team", "password", "TOTP secret"):
+        table.add_column(col)
+    for login in logins:
+        table.add_row(login.username, login.role, login.team or "-",
+                      demo_data.DEMO_PASSWORD, demo_data.DEMO_TOTP)
+    out.print(table)
+    out.print("Current TOTP code: [bold]ombud code[/] (or any authenticator app with the secret)")
+    token = customer_token(settings.customer_token_secret, demo_data.CASES[0][0], ttl_seconds=86400)
+    out.print(f"Customer portal as UID {demo_data.CASES[0][0]}: "
+              f"http://{host}:{port}/portal/login?token={token}")
+    out.print(f"Or ask for an email link at http://{host}:{port}/portal "
+              f"(mail is written to {settings.outbox_dir}/)")
+    uvicorn.run("ombud.app:app_from_env", factory=True, host=host, port=port,
+                log_config=None, access_log=False)
+
+
+@app.command()
+def code(secret: str = demo_data.DEMO_TOTP) -> None:
+    """Print the current TOTP code for a secret (the demo accounts' by default)."""
+    out.print(pyotp.TOTP(secret).now())
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs from the database until stopped (run several for more throughput)."""
+    settings = _settings()
+    run_worker(settings, session_factory(make_engine(settings)))
+
+
+@app.command("create-staff")
+def create_staff(
+    username: str,
+    role: Annotated[Role, typer.Option()],
+    team_id: Annotated[int | None, typer.Option()] = None,
+    display_name: str = "",
+    email: str = "",
+) -> None:
+    """Create a staff account; asks for the password and prints the TOTP secret once."""
+    settings = _settings()
+    password = os.environ.get("OMBUD_NEW_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    with session_factory(make_engine(settings))() as session:
+        created = security.create_staff(session, username=username, password=password,
+                                        role=role, team_id=team_id, display_name=display_name,
+                                        email=email)
+    out.print(f"created {created.staff.username} ({created.staff.role})")
+    out.print(f"TOTP secret: {created.totp_secret}\n{created.totp_uri}")
+
+
+@audit_app.command("verify")
+def verify_audit() -> None:
+    """Check every chain and anchor; exit 1 naming the first bad event of each chain."""
+    settings = _settings()
+    with session_factory(make_engine(settings))() as session:
+        report = audit_verify.verify(session)
+    if report.ok:
+        out.print(f"[green]audit record intact[/]: {report.events} events in {report.chains} "
+                  f"chains, {report.anchors} anchors")
+        return
+    for problem in report.problems:
+        out.print(f"[red]TAMPERED[/] {problem}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def docs(folder: Path = Path("docs")) -> None:
+    """Regenerate the docs that come from code (the lifecycle diagram)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lifecycle.md").write_text(lifecycle_page())
+    out.print(f"wrote {folder / 'lifecycle.md'}")
+
+
+def lifecycle_page() -> str:
+    """The lifecycle docs page, generated from ``cases.lifecycle``."""
+    rows = "\n".join(
+        f"| `{s.value}` | {', '.join(f'`{e.value}`' for e in lifecycle.events_from(s)) or '-'} |"
+        for s in lifecycle.Status
+    )
+    return (
+        "# Case lifecycle\n\nGenerated from `src/ombud/cases/lifecycle.py` by `ombud docs`; "
+        "do not edit by hand.\n\n```mermaid\n" + lifecycle.mermaid() + "\n```\n\n"
+        "| state | events |\n|---|---|\n" + rows + "\n"
+    )
+
+
+def main() -> None:
+    """Entry point of the ``ombud`` script."""
+    app(prog_name="ombud")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared building blocks with no dependencies on other domains."""

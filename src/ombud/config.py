@@ -1,0 +1,53 @@
+"""Settings: one typed object read from ``OMBUD_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one Ombud deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="OMBUD_", extra="ignore")
+
+    database_url: str = "sqlite:///var/ombud.db"
+    data_dir: Path = Path("var")
+    secret_key: str = Field(default="dev-secret-change-me", min_length=8)
+    customer_token_secret: str = Field(default="dev-exchange-token-secret", min_length=8)
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_json_bytes: int = 256 * 1024
+    jobs_inline: bool = True
+    job_poll_seconds: float = 0.5
+    audit_anchor_seconds: int = 300
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    login_rate_per_minute: int = 20
+    session_hours: int = 12
+    magic_link_minutes: int = 30
+    secure_cookies: bool = False
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    mail_from: str = "complaints@ombud.local"
+    support_phone: str = "+44 20 0000 0000"
+    public_url: str = "http://127.0.0.1:8000"
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Where attachment blobs live on local disk."""
+        return self.data_dir / "blobs"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where outbound mail is written when no SMTP server is configured."""
+        return self.data_dir / "outbox"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the system of record is the embedded SQLite database."""
+        return self.database_url.startswith("sqlite")

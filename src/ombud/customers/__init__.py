@@ -1,0 +1,1 @@
+"""Customers: exchange UID, email, language, jurisdiction."""

@@ -1,0 +1,1 @@
+"""Evidence: capture, order-book replay, liquidation recomputation, transfer tracing."""

@@ -1,0 +1,1 @@
+"""Notify: outbound messages in the customer's language, through a Sender."""

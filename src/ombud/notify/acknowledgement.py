@@ -1,0 +1,98 @@
+"""The acknowledgement of a new complaint, in the customer's language (regulation AK-1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ombud.common.errors import Invalid
+
+
+@dataclass(frozen=True)
+class AckFacts:
+    """What an acknowledgement must state."""
+
+    reference: str
+    received_at: dt.datetime
+    due_at: dt.datetime
+    timeframe: str
+    handler: str
+    handler_email: str
+    handler_phone: str
+    follow_url: str
+    summary: str
+    complaint_copy: str = ""
+
+
+_CATALOGUE: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "We have received your complaint {reference}",
+        "body": (
+            "Thank you for contacting us. Your complaint has been registered.\n\n"
+            "Reference: {reference}\n"
+            "Received: {received}\n"
+            "Handled by: {handler} ({handler_email}, {handler_phone})\n\n"
+            "What happens next: we check that we have everything we need, look into what "
+            "happened using our records, and write to you with our decision and its reasons.\n"
+            "Our published timeframe is {timeframe}; you will have our answer by {due} at the "
+            "latest, or a letter explaining the delay and the new date.\n"
+            "Follow your case at any time: {follow_url}\n\n"
+            "Your complaint: {summary}\n{copy}"
+        ),
+        "copy": "\nCopy of your complaint as filed:\n{text}\n",
+    },
+    "zh-Hans": {
+        "subject": "我们已收到您的投诉 {reference}",
+        "body": (
+            "感谢您联系我们。您的投诉已登记。\n\n"
+            "投诉编号：{reference}\n"
+            "收到时间：{received}\n"
+            "处理部门：{handler}（{handler_email}，{handler_phone}）\n\n"
+            "后续步骤：我们将核实资料是否齐全，根据我们的记录调查事情经过，并以书面形式告知您"
+            "处理决定及理由。\n"
+            "我们公布的处理时限为{timeframe}；最迟将于 {due} 前答复您，"
+            "如有延误，我们会说明原因并告知新的日期。\n"
+            "您可随时查看案件进度：{follow_url}\n\n"
+            "您的投诉：{summary}\n{copy}"
+        ),
+        "copy": "\n您提交的投诉副本：\n{text}\n",
+    },
+    "zh-Hant": {
+        "subject": "我們已收到您的投訴 {reference}",
+        "body": (
+            "感謝您聯絡我們。您的投訴已登記。\n\n"
+            "投訴編號：{reference}\n"
+            "收到時間：{received}\n"
+            "處理部門：{handler}（{handler_email}，{handler_phone}）\n\n"
+            "後續步驟：我們將核實資料是否齊全，根據我們的紀錄調查事情經過，並以書面形式告知您"
+            "處理決定及理由。\n"
+            "我們公布的處理時限為{timeframe}；最遲將於 {due} 前答覆您，"
+            "如有延誤，我們會說明原因並告知新的日期。\n"
+            "您可隨時查看案件進度：{follow_url}\n\n"
+            "您的投訴：{summary}\n{copy}"
+        ),
+        "copy": "\n您提交的投訴副本：\n{text}\n",
+    },
+}
+LANGUAGES = tuple(_CATALOGUE)
+
+
+def compose(language: str, facts: AckFacts) -> tuple[str, str]:
+    """Subject and body of the acknowledgement; refuses when a required element is missing."""
+    missing = [
+        name for name in ("reference", "handler", "handler_email", "handler_phone", "timeframe")
+        if not str(getattr(facts, name)).strip()
+    ]
+    if missing:
+        raise Invalid(f"an acknowledgement must state: {', '.join(missing)}")
+    texts = _CATALOGUE.get(language, _CATALOGUE["en"])
+    fmt = "%Y-%m-%d %H:%M UTC"
+    copy = texts["copy"].format(text=facts.complaint_copy) if facts.complaint_copy else ""
+    body = texts["body"].format(
+        reference=facts.reference, received=facts.received_at.strftime(fmt),
+        due=facts.due_at.strftime("%Y-%m-%d"), timeframe=facts.timeframe,
+        handler=facts.handler, handler_email=facts.handler_email,
+        handler_phone=facts.handler_phone, follow_url=facts.follow_url,
+        summary=facts.summary, copy=copy,
+    )
+    return texts["subject"].format(reference=facts.reference), body

@@ -1,0 +1,52 @@
+"""Roles and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Staff roles, from front line to administration."""
+
+    AGENT = "agent"
+    SPECIALIST = "specialist"
+    APPROVER = "approver"
+    SUPERVISOR = "supervisor"
+    COMPLIANCE = "compliance"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    """Actions the access gate decides on."""
+
+    VIEW_CASE = "view_case"
+    REPLY = "reply"
+    INTERNAL_NOTE = "internal_note"
+    VIEW_INTERNAL = "view_internal"
+    TRANSITION = "transition"
+    ASSIGN = "assign"
+    UPLOAD = "upload"
+    VIEW_ALL_TEAMS = "view_all_teams"
+    MANAGE_STAFF = "manage_staff"
+    VIEW_JOBS = "view_jobs"
+    VERIFY_AUDIT = "verify_audit"
+
+
+_HANDLER = {
+    Permission.VIEW_CASE, Permission.REPLY, Permission.INTERNAL_NOTE, Permission.VIEW_INTERNAL,
+    Permission.TRANSITION, Permission.UPLOAD,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset(_HANDLER),
+    Role.SPECIALIST: frozenset(_HANDLER),
+    Role.APPROVER: frozenset(_HANDLER | {Permission.VIEW_ALL_TEAMS}),
+    Role.SUPERVISOR: frozenset(_HANDLER | {Permission.VIEW_ALL_TEAMS, Permission.ASSIGN}),
+    Role.COMPLIANCE: frozenset({
+        Permission.VIEW_CASE, Permission.VIEW_INTERNAL, Permission.INTERNAL_NOTE,
+        Permission.VIEW_ALL_TEAMS, Permission.VERIFY_AUDIT,
+    }),
+    Role.ADMIN: frozenset(set(Permission)),
+}
+
+CUSTOMER_PERMISSIONS = frozenset({Permission.VIEW_CASE, Permission.REPLY, Permission.UPLOAD})

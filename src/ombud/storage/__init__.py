@@ -1,0 +1,1 @@
+"""Storage: attachment blobs, content-addressed by SHA-256."""

@@ -1,0 +1,1 @@
+"""Triage: completeness, classification, priority, routing, deadline clocks, incidents."""

@@ -1,0 +1,1 @@
+"""Web edge: the REST API, the customer portal, the agent console."""

@@ -1,0 +1,92 @@
+"""Request dependencies: settings, a database session, and who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from ombud.common.errors import OmbudError, Unauthorized, UnsupportedMedia
+from ombud.config import Settings
+from ombud.security import service as security
+from ombud.security.permissions import Principal
+from ombud.storage.blobs import BlobStore
+
+SESSION_COOKIE = "ombud_session"
+
+
+def settings(request: Request) -> Settings:
+    """The app's settings."""
+    value: Settings = request.app.state.settings
+    return value
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One session per request, closed afterwards (nothing is committed here)."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def blobs(request: Request) -> BlobStore:
+    """The attachment store."""
+    store: BlobStore = request.app.state.blobs
+    return store
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return None
+
+
+def api_principal(
+    request: Request,
+    session: Annotated[Session, Depends(db)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """The API caller: a staff bearer token, an exchange-issued customer token, or the
+    console's session cookie."""
+    cfg = settings(request)
+    token = _bearer(authorization)
+    if token:
+        try:
+            payload = security.session_payload(cfg, token)
+        except Unauthorized:
+            return security.principal_from_customer_token(session, cfg, token)
+        return security.principal_from_session(session, payload)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return security.principal_from_session(session, security.session_payload(cfg, cookie))
+    raise Unauthorized("send 'Authorization: Bearer <token>'")
+
+
+def cookie_principal(request: Request, session: Session) -> Principal | None:
+    """The signed-in principal of a browser session, or None."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return security.principal_from_session(
+            session, security.session_payload(settings(request), cookie))
+    except OmbudError:
+        return None
+
+
+def session_nonce(request: Request) -> str:
+    """The nonce of the browser session (binds its CSRF token); empty when signed out."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return ""
+    try:
+        return str(security.session_payload(settings(request), cookie).get("n", ""))
+    except OmbudError:
+        return ""
+
+
+def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+    """Refuse a body that is not JSON with 415."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMedia("send the body as application/json")

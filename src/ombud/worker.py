@@ -1,0 +1,57 @@
+"""Composition root of background work: the job-handler registry and ``ombud worker``."""
+
+from __future__ import annotations
+
+import functools
+import signal
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ombud.audit import service as audit
+from ombud.cases import handlers as case_handlers
+from ombud.config import Settings
+from ombud.jobs.runner import EmbeddedRunner, Periodic, run_loop
+from ombud.jobs.service import Handler
+from ombud.notify import handlers as notify_handlers
+from ombud.notify.senders import OutboxSender, Sender, SmtpSender
+
+
+def make_sender(settings: Settings) -> Sender:
+    """SMTP when a server is configured, else the outbox folder."""
+    if settings.smtp_host:
+        return SmtpSender(settings.smtp_host, settings.smtp_port, starttls=settings.smtp_starttls)
+    return OutboxSender(settings.outbox_dir)
+
+
+def handlers(settings: Settings, sender: Sender | None = None) -> dict[str, Handler]:
+    """Every job kind and the function that runs it."""
+    ack = case_handlers.AckSettings(
+        department="Customer Complaints", email=settings.mail_from,
+        phone=settings.support_phone, public_url=settings.public_url,
+    )
+    return {
+        "cases.acknowledge": functools.partial(case_handlers.acknowledge, ack),
+        "notify.email": functools.partial(
+            notify_handlers.send_email, sender or make_sender(settings), settings.mail_from),
+    }
+
+
+def periodic(settings: Settings) -> list[Periodic]:
+    """Recurring work: the audit anchor over changed chain heads."""
+    return [Periodic(settings.audit_anchor_seconds, audit.anchor)]
+
+
+def embedded_runner(settings: Settings, sessions: sessionmaker[Session]) -> EmbeddedRunner:
+    """The in-process runner of the embedded default."""
+    return EmbeddedRunner(sessions, handlers(settings), poll_seconds=settings.job_poll_seconds,
+                          periodic=periodic(settings))
+
+
+def run_worker(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """``ombud worker``: run jobs until SIGTERM or SIGINT."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_loop(sessions, handlers(settings), stop, poll_seconds=settings.job_poll_seconds,
+             periodic=periodic(settings))
