@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ombud.cases.lifecycle import Event, Status
 from ombud.cases.taxonomy import Category, Channel, Priority
+from ombud.common.clock import as_utc
+
+#: The largest id a database integer column holds (PostgreSQL ``integer``).
+MAX_ID = 2**31 - 1
+
+
+def storable(value: str) -> str:
+    """Refuse text no database column can hold: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+#: A string that can be stored and searched in SQLite and PostgreSQL.
+Text = Annotated[str, AfterValidator(storable)]
+#: A timestamp as the API shows it: always with its UTC offset (SQLite hands back naive ones).
+Instant = Annotated[dt.datetime, AfterValidator(as_utc)]
+#: A row id: positive and within a database integer.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class CaseIn(BaseModel):
@@ -17,9 +40,9 @@ class CaseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    summary: str = Field(min_length=3, max_length=200, description="One line: what went wrong")
-    description: str = Field(default="", max_length=100_000, description="The full account")
-    desired_outcome: str = Field(default="", max_length=5_000,
+    summary: Text = Field(min_length=3, max_length=200, description="One line: what went wrong")
+    description: Text = Field(default="", max_length=100_000, description="The full account")
+    desired_outcome: Text = Field(default="", max_length=5_000,
                                  description="What the customer wants done about it")
     category: Category | None = None
     asset: str | None = Field(default=None, max_length=16, pattern=r"^[A-Za-z0-9]{1,16}$")
@@ -28,9 +51,9 @@ class CaseIn(BaseModel):
     language: Literal["en", "zh-Hans", "zh-Hant"] | None = None
     jurisdiction: str | None = Field(default=None, max_length=8, pattern=r"^[A-Za-z-]{2,8}$")
     channel: Channel = Channel.API
-    customer_uid: str | None = Field(default=None, max_length=64,
+    customer_uid: Text | None = Field(default=None, max_length=64,
                                      description="Staff only: the customer's exchange UID")
-    customer_email: str | None = Field(default=None, max_length=320,
+    customer_email: Text | None = Field(default=None, max_length=320,
                                        description="Staff only: the customer's email")
 
     @field_validator("asset")
@@ -58,9 +81,9 @@ class CaseOut(BaseModel):
     language: str
     team_id: int | None
     assignee_id: int | None
-    received_at: dt.datetime
-    updated_at: dt.datetime
-    due_at: dt.datetime | None
+    received_at: Instant
+    updated_at: Instant
+    due_at: Instant | None
 
 
 class MessageIn(BaseModel):
@@ -68,7 +91,7 @@ class MessageIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=100_000)
+    body: Text = Field(min_length=1, max_length=100_000)
     visibility: Literal["public", "internal"] = "public"
 
 
@@ -83,7 +106,7 @@ class AttachmentOut(BaseModel):
     size: int
     sha256: str
     message_id: int | None
-    created_at: dt.datetime
+    created_at: Instant
 
 
 class MessageOut(BaseModel):
@@ -98,7 +121,7 @@ class MessageOut(BaseModel):
     author_name: str
     body: str
     visibility: Literal["public", "internal"]
-    created_at: dt.datetime
+    created_at: Instant
 
 
 class AuditEntry(BaseModel):
@@ -107,7 +130,7 @@ class AuditEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    at: dt.datetime
+    at: Instant
     actor: str
     action: str
     data: str
@@ -130,7 +153,7 @@ class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event: Event
-    reason: str = Field(default="", max_length=2_000)
+    reason: Text = Field(default="", max_length=2_000)
 
 
 class AssignIn(BaseModel):
@@ -138,8 +161,8 @@ class AssignIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    team_id: int | None = None
-    assignee_id: int | None = None
+    team_id: Id | None = None
+    assignee_id: Id | None = None
 
 
 class CaseFilter(BaseModel):
@@ -148,11 +171,11 @@ class CaseFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: list[Status] = Field(default_factory=list)
-    team_id: int | None = None
-    assignee_id: int | None = None
+    team_id: Id | None = None
+    assignee_id: Id | None = None
     category: Category | None = None
     priority: Priority | None = None
-    q: str | None = Field(default=None, max_length=200)
+    q: Text | None = Field(default=None, max_length=200)
     sort: Literal["due", "received", "updated"] = "due"
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=200)

@@ -8,13 +8,16 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
-from ombud.common.errors import OmbudError, Unauthorized, UnsupportedMedia
+from ombud.common.errors import Forbidden, OmbudError, Unauthorized, UnsupportedMedia
 from ombud.config import Settings
 from ombud.security import service as security
+from ombud.security import tokens
 from ombud.security.permissions import Principal
 from ombud.storage.blobs import BlobStore
 
 SESSION_COOKIE = "ombud_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def settings(request: Request) -> Settings:
@@ -47,7 +50,8 @@ def api_principal(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
     """The API caller: a staff bearer token, an exchange-issued customer token, or the
-    console's session cookie."""
+    console's session cookie (which, for a write, needs the session's CSRF token in
+    ``X-CSRF-Token``: a cross-site form can send the cookie but not the header)."""
     cfg = settings(request)
     token = _bearer(authorization)
     if token:
@@ -58,7 +62,11 @@ def api_principal(
         return security.principal_from_session(session, payload)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return security.principal_from_session(session, security.session_payload(cfg, cookie))
+        payload = security.session_payload(cfg, cookie)
+        if request.method not in SAFE_METHODS and not tokens.check_csrf(
+                cfg.secret_key, str(payload.get("n", "")), request.headers.get(CSRF_HEADER)):
+            raise Forbidden(f"a write with the session cookie needs the {CSRF_HEADER} header")
+        return security.principal_from_session(session, payload)
     raise Unauthorized("send 'Authorization: Bearer <token>'")
 
 
@@ -90,3 +98,10 @@ def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMedia("send the body as application/json")
+
+
+def require_multipart(content_type: Annotated[str | None, Header()] = None) -> None:
+    """Refuse an upload that is not ``multipart/form-data`` with 415."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media != "multipart/form-data":
+        raise UnsupportedMedia("send the file as multipart/form-data (field 'file')")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -74,7 +75,7 @@ class BodyLimit:
         limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(send, limit, scope["path"])
             return
         seen = 0
         exceeded = response_started = False
@@ -96,20 +97,22 @@ class BodyLimit:
             response_started = response_started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with contextlib.suppress(_TooLarge):
             await self.app(scope, _receive, _send)
-        except _TooLarge:
-            if not response_started:
-                await _too_large(send, limit)
+        # The app lets our interruption through, or catches it (FastAPI turns a body-reading
+        # error into a 400, which _send swallowed): either way the client gets its 413.
+        if exceeded and not response_started:
+            await _too_large(send, limit, scope["path"])
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(send: Send, limit: int, path: str) -> None:
     body = json.dumps({"type": "about:blank", "title": "Content too large", "status": 413,
-                       "detail": f"the request body is larger than {limit} bytes"}).encode()
+                       "detail": f"the request body is larger than {limit} bytes",
+                       "instance": path}).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import html
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from ombud.common.errors import OmbudError
 
 log = logging.getLogger("ombud.web")
 PROBLEM = "application/problem+json"
+#: Seconds a client should wait before retrying when the database is not answering.
+DB_RETRY_AFTER = "5"
 
 
 def problem(
@@ -37,9 +40,20 @@ def problem(
     return HTMLResponse(page, status_code=status, headers=headers)
 
 
-def _pointer(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return "#/" + "/".join(parts)
+def pointer(error: dict[str, Any]) -> str:
+    """The JSON pointer (as a URI fragment) of one Pydantic/FastAPI validation error."""
+    if error.get("type") == "json_invalid":
+        return "#"  # the body as a whole is not JSON; its "loc" is a character offset
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in error.get("loc", ())
+             if p not in ("body", "query", "path", "header", "cookie")]
+    return "#/" + "/".join(parts) if parts else "#"
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def install(app: FastAPI) -> None:
@@ -53,19 +67,33 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"pointer": _pointer(tuple(e.get("loc", ()))), "detail": str(e.get("msg", ""))}
-                  for e in exc.errors()]
+        errors = [{"pointer": pointer(e), "detail": str(e.get("msg", ""))} for e in exc.errors()]
         return problem(request, 422, "Unprocessable content",
                        "some fields are missing or invalid", errors)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return problem(request, exc.status_code, str(exc.detail), str(exc.detail),
+        return problem(request, exc.status_code, _title(exc.status_code), str(exc.detail),
                        headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> Response:
-        log.error("database unavailable: %s", exc.orig)
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> Response:
+        if isinstance(exc, IntegrityError):
+            log.warning("integrity error: %s", exc.orig)
+            return problem(request, 409, "Conflict",
+                           "the request collided with a concurrent change; nothing was saved, "
+                           "retry it")
+        if isinstance(exc, DataError):
+            log.warning("data error: %s", exc.orig)
+            return problem(request, 422, "Unprocessable content",
+                           "a value is outside what the database can store; nothing was saved")
+        log.error("database unavailable: %s", exc)
         return problem(request, 503, "Service unavailable",
                        "the database is not answering; nothing was saved, try again shortly",
-                       headers={"Retry-After": "5"})
+                       headers={"Retry-After": DB_RETRY_AFTER})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(request, 500, "Internal server error",
+                       "something went wrong on our side; it has been logged")

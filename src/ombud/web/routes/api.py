@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,10 @@ from ombud.cases.schemas import (
     CaseIn,
     CaseOut,
     CasePage,
+    Id,
     MessageIn,
     MessageOut,
+    Text,
     TransitionIn,
 )
 from ombud.cases.taxonomy import Category, Priority
@@ -29,27 +31,65 @@ from ombud.config import Settings
 from ombud.security import service as security
 from ombud.security.permissions import Principal
 from ombud.storage.blobs import BlobStore
-from ombud.web.deps import api_principal, blobs, db, require_json, settings
+from ombud.web.deps import api_principal, blobs, db, require_json, require_multipart, settings
+from ombud.web.problems import DB_RETRY_AFTER, PROBLEM
 
 REF = r"^C-\d{4}-\d{6,}$"
-PROBLEMS = {
-    code: {"description": title, "content": {"application/problem+json": {}}}
-    for code, title in [(401, "Not signed in"), (404, "Not found"), (409, "Conflict"),
-                        (413, "Too large"), (415, "Unsupported media type"),
-                        (422, "Invalid fields"), (503, "Database unavailable")]
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem", "type": "object",
+    "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "description": "one entry per field at fault", "items": {
+            "type": "object", "required": ["pointer", "detail"], "properties": {
+                "pointer": {"type": "string", "description": "JSON pointer, e.g. #/summary"},
+                "detail": {"type": "string"}}}},
+    },
 }
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)  # type: ignore[arg-type]
+_TITLES = {
+    400: "The body could not be parsed", 401: "Not signed in, or the token is not valid",
+    403: "Signed in but not allowed (or a cookie write without X-CSRF-Token)",
+    404: "Not found, or not visible to the caller", 409: "Conflicts with the case's state",
+    413: "Body or file too large", 415: "Unsupported media type",
+    422: "Invalid fields (see errors[].pointer)", 429: "Too many attempts; see Retry-After",
+    503: "Database unavailable; nothing was saved, retry after Retry-After seconds",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problem+json answers with status ``codes``."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        out[code] = {"description": _TITLES[code],
+                     "content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
+        if code in (429, 503):
+            out[code]["headers"] = {"Retry-After": {
+                "description": f"seconds to wait (e.g. {DB_RETRY_AFTER})",
+                "schema": {"type": "integer"}}}
+    return out
+
+
+WRITE = (400, 403, 409, 413, 415)  # what a body-carrying write can add to the common ones
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=problems(401, 422, 503))
 
 DB = Annotated[Session, Depends(db)]
 Who = Annotated[Principal, Depends(api_principal)]
+Ref = Annotated[str, Path(pattern=REF, max_length=20, description="e.g. C-2026-000123")]
+IdempotencyKey = Annotated[Text | None, Header(
+    alias="Idempotency-Key", max_length=200,
+    description="Any unique string: a retry with the same key and body returns the same "
+                "case (200); the same key with a different body is refused (422).")]
 
 
 class Credentials(BaseModel):
     """Staff sign-in for API use."""
 
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
-    code: str = Field(max_length=12, description="The current TOTP code")
+    username: Text = Field(max_length=64)
+    password: Text = Field(max_length=256)
+    code: Text = Field(max_length=12, description="The current TOTP code")
 
 
 class TokenOut(BaseModel):
@@ -68,7 +108,8 @@ class Me(BaseModel):
     role: str | None
 
 
-@router.post("/auth/token", dependencies=[Depends(require_json)])
+@router.post("/auth/token", dependencies=[Depends(require_json)],
+             responses=problems(400, 413, 415, 429))
 def issue_token(
     body: Credentials, request: Request, session: DB,
     cfg: Annotated[Settings, Depends(settings)],
@@ -85,13 +126,17 @@ def me(who: Who) -> Me:
     return Me(kind=who.kind, id=who.id, name=who.name, role=who.role.value if who.role else None)
 
 
-@router.post("/cases", status_code=201, dependencies=[Depends(require_json)])
+@router.post("/cases", status_code=201, dependencies=[Depends(require_json)], responses={
+    **problems(*WRITE),
+    200: {"model": CaseOut, "description": "A retry with the same Idempotency-Key"},
+    201: {"description": "Filed", "headers": {"Location": {
+        "description": "The case's URL", "schema": {"type": "string"}}}},
+})
 def create_case(
-    body: CaseIn, response: Response, session: DB, who: Who,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    body: CaseIn, response: Response, session: DB, who: Who, idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     """File a complaint. Send an ``Idempotency-Key`` so that a retry returns the same case."""
-    case, created = cases.open_case(session, who, body, idempotency_key=idempotency_key)
+    case, created = cases.file_case(session, who, body, idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/cases/{case.reference}"
@@ -102,11 +147,12 @@ def create_case(
 def list_cases(
     session: DB, who: Who,
     status: Annotated[list[Status] | None, Query()] = None,
-    team_id: int | None = None,
-    assignee_id: int | None = None,
+    team_id: Annotated[Id | None, Query()] = None,
+    assignee_id: Annotated[Id | None, Query()] = None,
     category: Category | None = None,
     priority: Priority | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[Text | None, Query(
+        max_length=200, description="A case reference, or words of the summary")] = None,
     sort: Annotated[str, Query(pattern="^(due|received|updated)$")] = "due",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -118,22 +164,23 @@ def list_cases(
     return queries.list_cases(session, who, f)
 
 
-@router.get("/cases/{reference}")
-def get_case(reference: str, session: DB, who: Who) -> CaseDetail:
+@router.get("/cases/{reference}", responses=problems(404))
+def get_case(reference: Ref, session: DB, who: Who) -> CaseDetail:
     """One case with its timeline (internal notes only for staff)."""
     return queries.case_detail(session, who, reference)
 
 
 @router.post("/cases/{reference}/messages", status_code=201,
-             dependencies=[Depends(require_json)])
-def add_message(reference: str, body: MessageIn, session: DB, who: Who) -> MessageOut:
+             dependencies=[Depends(require_json)], responses=problems(*WRITE, 404))
+def add_message(reference: Ref, body: MessageIn, session: DB, who: Who) -> MessageOut:
     """Reply to the case, or (staff) add an internal note."""
     return cases.add_message(session, who, reference, body)
 
 
-@router.post("/cases/{reference}/attachments", status_code=201)
+@router.post("/cases/{reference}/attachments", status_code=201,
+             dependencies=[Depends(require_multipart)], responses=problems(*WRITE, 404))
 def upload_attachment(
-    reference: str, file: Annotated[UploadFile, File()], session: DB, who: Who,
+    reference: Ref, file: Annotated[UploadFile, File()], session: DB, who: Who,
     store: Annotated[BlobStore, Depends(blobs)],
     cfg: Annotated[Settings, Depends(settings)],
 ) -> AttachmentOut:
@@ -144,10 +191,13 @@ def upload_attachment(
         max_bytes=cfg.max_attachment_bytes)
 
 
-@router.get("/cases/{reference}/attachments/{attachment_id}",
-            responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get("/cases/{reference}/attachments/{attachment_id}", response_class=Response,
+            responses={**problems(404), 200: {"description": "The file, as a download",
+                                              "content": {"application/octet-stream": {
+                                                  "schema": {"type": "string",
+                                                             "format": "binary"}}}}})
 def download_attachment(
-    reference: str, attachment_id: int, session: DB, who: Who,
+    reference: Ref, attachment_id: Annotated[Id, Path()], session: DB, who: Who,
     store: Annotated[BlobStore, Depends(blobs)],
 ) -> Response:
     """The bytes of an attachment, served as a download."""
@@ -161,13 +211,15 @@ def _quote(name: str) -> str:
     return quote(name, safe="")
 
 
-@router.post("/cases/{reference}/transitions", dependencies=[Depends(require_json)])
-def transition(reference: str, body: TransitionIn, session: DB, who: Who) -> CaseOut:
+@router.post("/cases/{reference}/transitions", dependencies=[Depends(require_json)],
+             responses=problems(*WRITE, 404))
+def transition(reference: Ref, body: TransitionIn, session: DB, who: Who) -> CaseOut:
     """Move the case by a lifecycle event; 409 when the lifecycle refuses it."""
     return cases.apply_transition(session, who, reference, body)
 
 
-@router.post("/cases/{reference}/assignment", dependencies=[Depends(require_json)])
-def assign(reference: str, body: AssignIn, session: DB, who: Who) -> CaseOut:
+@router.post("/cases/{reference}/assignment", dependencies=[Depends(require_json)],
+             responses=problems(*WRITE, 404))
+def assign(reference: Ref, body: AssignIn, session: DB, who: Who) -> CaseOut:
     """Give the case to a team and/or a handler."""
     return cases.assign(session, who, reference, body)
