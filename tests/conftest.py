@@ -27,7 +27,10 @@ from ombud.security.tokens import customer_token
 
 PASSWORD = "correct-horse-battery"
 TOTP = "TESTTOTPSECRETBASE32KEYAAAAAAAAA"
-PG_URL = os.environ.get("OMBUD_TEST_DATABASE_URL", "")
+_PG_BASE = os.environ.get("OMBUD_TEST_DATABASE_URL", "")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+#: Each pytest-xdist worker gets its own PostgreSQL database, ``<name>_<worker>``.
+PG_URL = f"{_PG_BASE}_{_WORKER}" if _PG_BASE and _WORKER else _PG_BASE
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -35,6 +38,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """SQLite: one migrated file, copied for each test. PostgreSQL: migrate once."""
     if PG_URL:
+        if PG_URL != _PG_BASE:
+            _create_database(_PG_BASE, PG_URL.rsplit("/", 1)[1])
         engine = make_engine(Settings(database_url=PG_URL))
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -48,15 +53,38 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     return path
 
 
+def _create_database(base_url: str, name: str) -> None:
+    """Create database ``name`` on the server of ``base_url`` unless it exists."""
+    engine = make_engine(Settings(database_url=base_url))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                            ).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_cleaner(_template_db: Path | None) -> Iterator[Engine | None]:
+    """One engine kept for emptying the PostgreSQL test database between tests."""
+    if _template_db is not None:
+        yield None
+        return
+    engine = make_engine(Settings(database_url=PG_URL, db_pool_size=1))
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def database_url(_template_db: Path | None, tmp_path: Path) -> str:
+def database_url(_template_db: Path | None, _pg_cleaner: Engine | None, tmp_path: Path) -> str:
     """A fresh, migrated, empty database for one test."""
-    if _template_db is None:
-        engine = make_engine(Settings(database_url=PG_URL))
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+    if _pg_cleaner is not None:
+        with _pg_cleaner.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(table.delete())
+            for (seq,) in conn.execute(text(
+                    "SELECT sequence_name FROM information_schema.sequences"
+                    " WHERE sequence_schema = 'public'")).all():
+                conn.execute(text(f'ALTER SEQUENCE "{seq}" RESTART'))
         return PG_URL
     target = tmp_path / "ombud.db"
     shutil.copy(_template_db, target)

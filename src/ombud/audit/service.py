@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ombud.audit.chain import GENESIS, anchor_hash, canonical_json, event_hash, heads_digest
 from ombud.audit.tables import AuditAnchor, AuditAnchorHead, AuditEvent, AuditHead
 from ombud.common.clock import utcnow
-from ombud.db import tx
+from ombud.db import table_of, tx
 
 SYSTEM_CHAIN = "system"
+#: PostgreSQL advisory lock that serialises anchoring (two anchors must not share a parent).
+ANCHOR_LOCK = 0x0AB0D
 
 
 def append(
@@ -34,6 +39,7 @@ def append(
         text = canonical_json(data or {})
         head = session.execute(
             select(AuditHead).where(AuditHead.chain == chain).with_for_update()
+            .execution_options(populate_existing=True)  # never a stale copy in the session
         ).scalar_one_or_none()
         seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
         digest = event_hash(
@@ -52,9 +58,49 @@ def append(
         return event
 
 
+@dataclass(frozen=True)
+class FirstEvent:
+    """The first event of a chain that does not exist yet (a case just opened)."""
+
+    chain: str
+    actor: str
+    action: str
+    case_id: int | None
+    data: dict[str, Any]
+
+
+def first_row(event: FirstEvent, at: dt.datetime) -> dict[str, Any]:
+    """The ``audit_events`` row of ``event`` as the first of its chain, recorded ``at``
+    (its chain head is ``(chain, 1, hash)``). For bulk writers that load rows directly."""
+    text = canonical_json(event.data)
+    digest = event_hash(chain=event.chain, seq=1, at=at, actor=event.actor,
+                        action=event.action, data=text, prev_hash=GENESIS)
+    return {"chain": event.chain, "seq": 1, "at": at, "actor": event.actor,
+            "action": event.action, "case_id": event.case_id, "data": text,
+            "prev_hash": GENESIS, "hash": digest}
+
+
+def start_chains(session: Session, events: Sequence[FirstEvent]) -> None:
+    """Record the first event of each of many new chains: two statements for all of them.
+
+    Runs inside the caller's transaction. A chain that already exists makes the head insert
+    fail (primary key), so nothing is ever appended out of sequence.
+    """
+    if not events:
+        return
+    now = utcnow()
+    rows = [first_row(ev, now) for ev in events]
+    with tx(session):
+        session.execute(insert(table_of(AuditEvent)), rows)
+        session.execute(insert(table_of(AuditHead)), [
+            {"chain": r["chain"], "seq": 1, "hash": r["hash"], "dirty": True} for r in rows])
+
+
 def anchor(session: Session) -> AuditAnchor | None:
     """Seal every chain head that changed since the last anchor; None when nothing changed."""
     with tx(session):
+        if session.get_bind().dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE did it
+            session.execute(select(func.pg_advisory_xact_lock(ANCHOR_LOCK)))
         heads = session.execute(
             select(AuditHead.chain, AuditHead.seq, AuditHead.hash).where(AuditHead.dirty)
         ).all()

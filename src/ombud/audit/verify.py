@@ -20,8 +20,11 @@ class Problem:
     event_id: int | None
     seq: int | None
     reason: str
+    anchor_id: int | None = None
 
     def __str__(self) -> str:
+        if self.anchor_id is not None:
+            return f"anchor {self.anchor_id}: {self.reason}"
         if self.event_id is not None:
             return f"event {self.event_id} (chain {self.chain}, seq {self.seq}): {self.reason}"
         at = f" at seq {self.seq}" if self.seq is not None else ""
@@ -44,7 +47,13 @@ class Report:
 
 
 def verify(session: Session, *, batch: int = 20_000) -> Report:
-    """Walk the anchors, then every chain in (chain, seq) order; report the first bad row."""
+    """Walk the anchors, then every chain in (chain, seq) order; report the first bad row.
+
+    Everything is read from one snapshot (REPEATABLE READ on PostgreSQL, when ``session``
+    has no transaction yet), so events written meanwhile are not mistaken for tampering.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     problems: list[Problem] = []
     anchored, anchors = _anchored_heads(session, problems)
     heads = {h.chain: (h.seq, h.hash) for h in session.scalars(select(AuditHead))}
@@ -55,7 +64,8 @@ def verify(session: Session, *, batch: int = 20_000) -> Report:
         count += 1
         if ev.chain in bad:
             continue
-        reason = _link_problem(ev, seen.get(ev.chain, (0, GENESIS)))
+        reason = _link_problem(ev, seen.get(ev.chain, (0, GENESIS))) or _head_problem(
+            ev, heads.get(ev.chain))
         sealed = anchored.pop((ev.chain, ev.seq), None)
         if reason is None and sealed is not None and sealed != ev.hash:
             reason = "differs from what an anchor sealed (chain rewritten)"
@@ -72,8 +82,6 @@ def verify(session: Session, *, batch: int = 20_000) -> Report:
                 f"the chain ends at seq {last} but its head says seq {head[0]} (events deleted)",
             ))
             bad.add(chain)
-    for chain in sorted(seen.keys() - heads.keys()):
-        problems.append(Problem(chain, None, None, "events exist for a chain with no head"))
     for chain, seq in sorted(anchored):
         if chain not in bad:
             problems.append(Problem(chain, None, seq, "an anchor sealed this event; it is gone"))
@@ -94,6 +102,17 @@ def _link_problem(ev: AuditEvent, previous: tuple[int, str]) -> str | None:
     )
     if ev.hash != expected:
         return "content does not match its hash (altered)"
+    return None
+
+
+def _head_problem(ev: AuditEvent, head: tuple[int, str] | None) -> str | None:
+    """Why ``ev`` does not fit its chain's head row (seq, hash), or None."""
+    if head is None:
+        return "its chain has no head (event inserted)"
+    if ev.seq > head[0]:
+        return f"comes after the chain's head at seq {head[0]} (event inserted)"
+    if ev.seq == head[0] and ev.hash != head[1]:
+        return "differs from the chain's head (chain rewritten)"
     return None
 
 
@@ -133,10 +152,12 @@ def _anchored_heads(
         if anchor.prev_hash != prev or anchor.hash != anchor_hash(
             at=anchor.at, heads_digest=anchor.heads_digest, prev_hash=anchor.prev_hash
         ):
-            problems.append(Problem("anchors", None, anchor.id, "anchor altered or removed"))
+            problems.append(Problem("anchors", None, None,
+                                    "altered, or an anchor before it removed", anchor_id=anchor.id))
             break
         if heads_digest((c, s, h) for c, s, h in heads) != anchor.heads_digest:
-            problems.append(Problem("anchors", None, anchor.id, "anchored heads were altered"))
+            problems.append(Problem("anchors", None, None, "the heads it sealed were altered",
+                                    anchor_id=anchor.id))
             break
         sealed.update({(c, s): h for c, s, h in heads})
         prev = anchor.hash

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.cases.service import get_by_id
-from ombud.cases.tables import Message
+from ombud.cases.tables import Case, Message
 from ombud.cases.taxonomy import Channel
 from ombud.common.clock import as_utc, utcnow
 from ombud.customers import service as customers
@@ -35,6 +35,8 @@ def acknowledge(cfg: AckSettings, session: Session, payload: dict[str, Any]) -> 
     it when the customer has an email address and wrote by email or the web form."""
     with tx(session):
         case = get_by_id(session, int(payload["case_id"]))
+        # one run at a time per case: a second, concurrent run waits here, then sees the marker
+        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
         marker = f"ack:{case.id}"
         if session.scalars(select(Message.id).where(Message.external_id == marker)).first():
             return  # already acknowledged by an earlier, interrupted run

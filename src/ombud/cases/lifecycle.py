@@ -132,8 +132,8 @@ def _guard(state: Status, event: Event, ctx: Context) -> str | None:
             return "a proposal needs at least one finding that cites evidence"
         if ctx.needs_approval and not ctx.approved_by_other:
             return "a remedy above the proposer's limit needs approval by someone else"
-        if state in (S.RE_REVIEW, S.APPEALED) and ctx.actor_id is not None \
-                and ctx.actor_id == ctx.proposer_id:
+        if state in (S.RE_REVIEW, S.APPEALED) and (
+                ctx.actor_id is None or ctx.actor_id == ctx.proposer_id):
             return "a re-review must be done by someone other than the original proposer"
     if event in (E.CLOSE, E.COMPLETE) and ctx.open_remedies:
         return (f"{ctx.open_remedies} accepted remedies are neither executed nor cancelled "

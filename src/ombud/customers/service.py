@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ombud.common.clock import utcnow
@@ -35,6 +36,10 @@ def find_or_register(
     if not uid and not email:
         raise Invalid("a customer needs an exchange UID or an email", pointer="uid")
     email = normalise_email(email) if email else None
+    if uid:  # a known UID with nothing to fill in is a plain read: no write transaction
+        known = session.scalars(select(Customer).where(Customer.uid == uid)).first()
+        if known is not None and (not email or known.email):
+            return CustomerOut.model_validate(known)
     with tx(session):
         customer = None
         if uid:
@@ -51,8 +56,13 @@ def find_or_register(
                 language=language if language in LANGUAGES else "en",
                 jurisdiction=jurisdiction.upper()[:8], created_at=utcnow(),
             )
-            session.add(customer)
-            session.flush()
+            try:
+                with session.begin_nested():  # a concurrent first request may win the UID
+                    session.add(customer)
+            except IntegrityError:
+                if not uid:
+                    raise
+                customer = session.scalars(select(Customer).where(Customer.uid == uid)).one()
         else:
             if uid and not customer.uid:
                 customer.uid = uid

@@ -108,7 +108,9 @@ def login(
         ) or 0
         if recent >= settings.login_rate_per_minute:
             raise RateLimited("too many sign-in attempts; wait a minute")
-        staff = session.scalars(select(Staff).where(Staff.username == username)).first()
+        staff = session.scalars(  # locked: concurrent failures must all count
+            select(Staff).where(Staff.username == username).with_for_update()
+            .execution_options(populate_existing=True)).first()
         locked = staff is not None and staff.locked_until and as_utc(staff.locked_until) > now
         ok = passwords.check_password(staff.password_hash if staff else None, password)
         ok = ok and staff is not None and staff.active and not locked
@@ -219,7 +221,7 @@ def request_magic_link(session: Session, settings: Settings, email: str) -> None
 def use_magic_link(session: Session, raw: str) -> Principal:
     """Spend a one-time link: valid once, before it expires."""
     with tx(session):
-        link = session.get(MagicLink, tokens.hash_token(raw))
+        link = session.get(MagicLink, tokens.hash_token(raw), with_for_update=True)
         if link is None or link.used_at is not None or as_utc(link.expires_at) < utcnow():
             raise Unauthorized("this sign-in link is invalid, used or expired; ask for a new one")
         link.used_at = utcnow()

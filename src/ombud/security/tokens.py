@@ -40,9 +40,10 @@ def unsign(secret: str, token: str, *, now: float | None = None) -> dict[str, An
         payload = json.loads(_unb64(body))
         if not isinstance(payload, dict):
             raise ValueError("not an object")
+        expires = float(payload.get("exp", 0))
     except (ValueError, TypeError):
         raise Unauthorized("the token is not valid") from None
-    if float(payload.get("exp", 0)) < (time.time() if now is None else now):
+    if not expires >= (time.time() if now is None else now):  # NaN counts as expired
         raise Unauthorized("the token has expired")
     return payload
 

@@ -75,7 +75,7 @@ def sniff(data: bytes, filename: str = "") -> Sniffed:
     expand implausibly (a zip bomb). Archives we cannot inspect are refused.
     """
     media = _magic(data)
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    ext = _extension(filename)
     if media in EXECUTABLE_TYPES:
         named = f" although its name is {filename!r}" if filename else ""
         raise Refused(f"this file is a program ({media}){named}; programs are not accepted")
@@ -96,6 +96,12 @@ _EXT_TYPES = {
     "gif": "image/gif", "webp": "image/webp", "txt": "text/plain", "zip": "application/zip",
     "docx": OFFICE_ZIPS["word/"], "xlsx": OFFICE_ZIPS["xl/"],
 }
+
+
+def _extension(filename: str) -> str:
+    """The extension Windows would act on: trailing dots and spaces do not count."""
+    name = filename.rstrip(". ")
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def _magic(data: bytes) -> str:
@@ -131,8 +137,7 @@ def _check_zip(data: bytes, depth: int) -> str:
     for entry in entries:
         if entry.is_dir():
             continue
-        ext = entry.filename.rsplit(".", 1)[-1].lower() if "." in entry.filename else ""
-        if ext in EXECUTABLE_EXTENSIONS:
+        if _extension(entry.filename) in EXECUTABLE_EXTENSIONS:
             raise Refused(f"the archive hides a program: {entry.filename}")
         try:
             head = archive.open(entry).read(512)
