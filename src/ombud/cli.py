@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -19,10 +21,12 @@ from ombud.cases import lifecycle
 from ombud.common import logs
 from ombud.config import Settings
 from ombud.db import make_engine, session_factory
+from ombud.intake.email.listener import start_listener
 from ombud.security import service as security
 from ombud.security.roles import Role
 from ombud.security.tokens import customer_token
-from ombud.worker import run_worker
+from ombud.storage.blobs import LocalBlobStore
+from ombud.worker import embedded_runner, run_worker
 
 app = typer.Typer(help="Ombud: complaint handling for cryptocurrency exchanges.",
                   no_args_is_help=True)
@@ -93,6 +97,30 @@ def worker() -> None:
     """Run jobs from the database until stopped (run several for more throughput)."""
     settings = _settings()
     run_worker(settings, session_factory(make_engine(settings)))
+
+
+@app.command("mail-listener")
+def mail_listener(
+    host: str = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="default: OMBUD_SMTP_LISTEN_PORT")] = None,
+    lmtp: Annotated[bool, typer.Option(help="speak LMTP (behind a mail server)")] = False,
+) -> None:
+    """Receive complaints by mail (SMTP, or LMTP) until stopped."""
+    settings = _settings()
+    sessions = session_factory(make_engine(settings))
+    runner = embedded_runner(settings, sessions) if settings.jobs_inline else None
+    if runner is not None:
+        runner.start()
+    controller = start_listener(settings, sessions, LocalBlobStore(settings.blob_dir),
+                                lmtp=lmtp, host=host, port=port)
+    out.print(f"{'LMTP' if lmtp else 'SMTP'} listener on {host}:{controller.port}")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+    if runner is not None:
+        runner.stop()
 
 
 @app.command("create-staff")

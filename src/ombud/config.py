@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_starttls: bool = False
     mail_from: str = "complaints@ombud.local"
+    mail_max_bytes: int = 30 * 1024 * 1024
+    smtp_listen_port: int = 2525
     support_phone: str = "+44 20 0000 0000"
     public_url: str = "http://127.0.0.1:8000"
     db_pool_size: int = 10

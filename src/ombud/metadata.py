@@ -6,6 +6,7 @@ from ombud.audit import tables as _audit  # noqa: F401
 from ombud.cases import tables as _cases  # noqa: F401
 from ombud.customers import tables as _customers  # noqa: F401
 from ombud.db import Base
+from ombud.intake import tables as _intake  # noqa: F401
 from ombud.jobs import tables as _jobs  # noqa: F401
 from ombud.security import tables as _security  # noqa: F401
 

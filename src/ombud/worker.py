@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ombud.audit import service as audit
 from ombud.cases import handlers as case_handlers
 from ombud.config import Settings
+from ombud.intake import handlers as intake_handlers
 from ombud.jobs.runner import EmbeddedRunner, Periodic, run_loop
 from ombud.jobs.service import Handler
-from ombud.notify import handlers as notify_handlers
 from ombud.notify.senders import OutboxSender, Sender, SmtpSender
 
 
@@ -33,7 +33,7 @@ def handlers(settings: Settings, sender: Sender | None = None) -> dict[str, Hand
     return {
         "cases.acknowledge": functools.partial(case_handlers.acknowledge, ack),
         "notify.email": functools.partial(
-            notify_handlers.send_email, sender or make_sender(settings), settings.mail_from),
+            intake_handlers.send_email, sender or make_sender(settings), settings.mail_from),
     }
 
 

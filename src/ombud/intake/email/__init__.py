@@ -1,0 +1,1 @@
+"""Email intake and replies: parsing, threading, loop detection, SMTP/LMTP and IMAP."""
