@@ -45,7 +45,7 @@ check-browser:
 	fi
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n 2 tests
 
 ci-services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
@@ -58,7 +58,7 @@ ci-services:
 			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; }
 
 test-postgres: $(STAMP) ci-services
-	OMBUD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest tests
+	OMBUD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 tests
 
 docs: $(STAMP)
 	$(BIN)/ombud docs

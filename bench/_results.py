@@ -48,7 +48,8 @@ def record(benchmark: str, metric: str, value: str, target: str, met: bool, note
     """Append one row to bench/RESULTS.md (creating the table if needed) and print it."""
     if not RESULTS.exists() or "| benchmark |" not in RESULTS.read_text():
         with RESULTS.open("a") as fh:
-            fh.write("# Benchmark results\n\nRerun any benchmark with the command in its docstring; "
+            fh.write("# Benchmark results\n\nRerun any benchmark with the command in its "
+                     "docstring; "
                      "each run appends its rows here.\n\n" + HEADER)
     row = (
         f"| {benchmark} | {metric} | {value} | {target} | {'yes' if met else 'NO'} "

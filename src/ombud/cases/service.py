@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,8 @@ from ombud.common.clock import utcnow
 from ombud.common.errors import Conflict, Forbidden, Invalid, NotFound
 from ombud.common.ids import case_reference
 from ombud.customers import service as customers
-from ombud.db import insert_ignore, tx
+from ombud.customers.schemas import CustomerOut
+from ombud.db import GroupCommit, group_commit, insert_ignore, table_of, tx
 from ombud.jobs import service as jobs
 from ombud.security import permissions
 from ombud.security.permissions import Principal
@@ -42,14 +45,16 @@ def _request_hash(data: CaseIn) -> str:
     return hashlib.sha256(data.model_dump_json().encode()).hexdigest()
 
 
-def _next_number(session: Session, year: int) -> int:
-    """Issue the next case number of ``year`` in the caller's transaction (row-locked)."""
+def _next_number(session: Session, year: int, count: int = 1) -> int:
+    """Issue the next ``count`` case numbers of ``year`` in the caller's transaction
+    (row-locked); returns the first of them."""
     insert_ignore(session, CaseCounter.__table__, {"year": year, "value": 0})
     row = session.execute(
         select(CaseCounter).where(CaseCounter.year == year).with_for_update()
+        .execution_options(populate_existing=True)  # never a stale copy in the session
     ).scalar_one()
-    row.value += 1
-    return row.value
+    row.value += count
+    return row.value - count + 1
 
 
 def open_case(
@@ -104,6 +109,38 @@ def _customer_for(session: Session, actor: Principal, data: CaseIn) -> int:
     ).id
 
 
+def _filer(session: Session, actor: Principal, data: CaseIn) -> CustomerOut:
+    """The customer a new case is for, after the checks every filing passes."""
+    customer = customers.get_customer(session, _customer_for(session, actor, data))
+    if data.amount is not None and not data.asset:
+        raise Invalid("an amount needs its asset", pointer="asset")
+    return customer
+
+
+def _case_values(
+    data: CaseIn, customer: CustomerOut, reference: str, received: dt.datetime, now: dt.datetime
+) -> dict[str, Any]:
+    """The columns of a new case."""
+    return dict(
+        reference=reference, customer_id=customer.id, channel=data.channel.value,
+        category=(data.category or Category.OTHER).value, summary=data.summary,
+        description=data.description, desired_outcome=data.desired_outcome,
+        asset=data.asset, amount=data.amount,
+        jurisdiction=(data.jurisdiction or customer.jurisdiction).upper(),
+        language=data.language or customer.language, status=Status.RECEIVED.value,
+        received_at=received, updated_at=now, due_at=received + DEFAULT_RESOLUTION,
+    )
+
+
+def _first_message(
+    case_id: int, channel: str, customer: CustomerOut, body: str, at: dt.datetime
+) -> dict[str, Any]:
+    """The columns of the complaint's own text as the case's first message."""
+    return dict(case_id=case_id, direction="in", channel=channel, author_kind="customer",
+                author_id=customer.id, author_name=customer.name, body=body,
+                visibility="public", created_at=at)
+
+
 def _open(
     session: Session, actor: Principal, data: CaseIn, key: str | None,
     received_at: dt.datetime | None,
@@ -111,27 +148,14 @@ def _open(
     now = utcnow()
     received = received_at or now
     with tx(session):
-        customer = customers.get_customer(session, _customer_for(session, actor, data))
-        if data.amount is not None and not data.asset:
-            raise Invalid("an amount needs its asset", pointer="asset")
+        customer = _filer(session, actor, data)
         reference = case_reference(received.year, _next_number(session, received.year))
-        case = Case(
-            reference=reference, customer_id=customer.id, channel=data.channel.value,
-            category=(data.category or Category.OTHER).value, summary=data.summary,
-            description=data.description, desired_outcome=data.desired_outcome,
-            asset=data.asset, amount=data.amount,
-            jurisdiction=(data.jurisdiction or customer.jurisdiction).upper(),
-            language=data.language or customer.language, status=Status.RECEIVED.value,
-            received_at=received, updated_at=now, due_at=received + DEFAULT_RESOLUTION,
-        )
+        case = Case(**_case_values(data, customer, reference, received, now))
         session.add(case)
         session.flush()
         if data.description:
-            session.add(Message(
-                case_id=case.id, direction="in", channel=case.channel, author_kind="customer",
-                author_id=customer.id, author_name=customer.name, body=data.description,
-                visibility="public", created_at=received,
-            ))
+            session.add(Message(**_first_message(case.id, case.channel, customer,
+                                                 data.description, received)))
         if key is not None:
             session.add(IdempotencyKey(scope=actor.actor, key=key, request_hash=_request_hash(data),
                                        case_id=case.id, created_at=now))
@@ -141,6 +165,86 @@ def _open(
         jobs.enqueue(session, "cases.acknowledge", {"case_id": case.id}, f"ack:{case.id}")
         session.flush()
         return CaseOut.model_validate(case)
+
+
+@dataclass(frozen=True)
+class _Filing:
+    actor: Principal
+    data: CaseIn
+    key: str | None
+
+
+def file_case(
+    session: Session, actor: Principal, data: CaseIn, *, idempotency_key: str | None = None
+) -> tuple[CaseOut, bool]:
+    """``open_case`` for concurrent callers (the web): the filings waiting at one moment in
+    this process are written together in one transaction with one commit (group commit).
+
+    Each filing still gets its own case, reference, audit chain and acknowledgement job,
+    and its own answer or error, exactly as ``open_case`` gives them. ``session`` is only
+    used to find the database; call this outside any write transaction.
+    """
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    if session.in_transaction():
+        session.commit()  # end the caller's reads: give its connection back while we wait
+    group = group_commit(engine, "cases.file_case", _filing_group)
+    return group.submit(_Filing(actor, data, idempotency_key))
+
+
+def _filing_group(engine: Engine) -> GroupCommit[_Filing, tuple[CaseOut, bool]]:
+    return GroupCommit(engine, _open_many, _open_one)
+
+
+def _open_one(session: Session, f: _Filing) -> tuple[CaseOut, bool]:
+    return open_case(session, f.actor, f.data, idempotency_key=f.key)
+
+
+_CASE_DEFAULTS = {c.name: c.default.arg if c.default is not None else None
+                  for c in Case.__table__.c if c.name in CaseOut.model_fields}
+
+
+def _open_many(session: Session, filings: list[_Filing]) -> list[tuple[CaseOut, bool]]:
+    """Open a batch of cases with one statement per table; raises on any doubt (the group
+    committer then runs each filing alone through ``open_case``)."""
+    keys = [(f.actor.actor, f.key) for f in filings if f.key is not None]
+    if len(set(keys)) != len(keys):
+        raise Conflict("the same Idempotency-Key twice in one batch")
+    now = utcnow()
+    results: list[tuple[CaseOut, bool] | None] = []
+    fresh: list[tuple[int, _Filing, CustomerOut]] = []
+    for f in filings:
+        existing = _replayed(session, f.actor, f.key, f.data) if f.key is not None else None
+        results.append((existing, False) if existing is not None else None)
+        if existing is None:
+            fresh.append((len(results) - 1, f, _filer(session, f.actor, f.data)))
+    if not fresh:
+        return [r for r in results if r is not None]
+    first = _next_number(session, now.year, len(fresh))
+    values = [_case_values(f.data, c, case_reference(now.year, first + n), now, now)
+              for n, (_, f, c) in enumerate(fresh)]
+    table = table_of(Case)
+    ids = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), values
+    ).scalars().all()
+    messages = [_first_message(i, v["channel"], c, f.data.description, now)
+                for i, v, (_, f, c) in zip(ids, values, fresh, strict=True) if f.data.description]
+    if messages:
+        session.execute(insert(table_of(Message)), messages)
+    keyed = [{"scope": f.actor.actor, "key": f.key, "request_hash": _request_hash(f.data),
+              "case_id": i, "created_at": now}
+             for i, (_, f, _c) in zip(ids, fresh, strict=True) if f.key is not None]
+    if keyed:
+        session.execute(insert(table_of(IdempotencyKey)), keyed)
+    audit.start_chains(session, [
+        audit.FirstEvent(chain=v["reference"], actor=f.actor.actor, action="case.opened",
+                         case_id=i, data={"channel": v["channel"], "summary": v["summary"],
+                                          "customer_id": c.id})
+        for i, v, (_, f, c) in zip(ids, values, fresh, strict=True)])
+    jobs.enqueue_many(session, "cases.acknowledge", {f"ack:{i}": {"case_id": i} for i in ids})
+    for i, v, (slot, _f, _c) in zip(ids, values, fresh, strict=True):
+        results[slot] = (CaseOut.model_validate({**_CASE_DEFAULTS, **v, "id": i}), True)
+    return [r for r in results if r is not None]
 
 
 def add_message(

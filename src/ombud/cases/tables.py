@@ -17,6 +17,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_queue", "team_id", "status", "due_at", "id"),
+        Index("ix_cases_team_due", "team_id", "due_at", "id"),  # queue over several statuses
         Index("ix_cases_status_due", "status", "due_at", "id"),
         Index("ix_cases_customer", "customer_id", "id"),
         Index("ix_cases_assignee", "assignee_id", "status"),

@@ -51,6 +51,18 @@ def enqueue(
         })
 
 
+def enqueue_many(session: Session, kind: str, jobs: Mapping[str, Mapping[str, Any]]) -> None:
+    """``enqueue`` for many jobs of one kind at once (key -> payload): one statement."""
+    if not jobs:
+        return
+    now = utcnow()
+    with tx(session):
+        insert_ignore(session, Job.__table__, [{
+            "kind": kind, "key": key, "payload": json.dumps(dict(payload), default=str),
+            "status": QUEUED, "attempts": 0, "max_attempts": 8, "run_at": now, "created_at": now,
+        } for key, payload in jobs.items()])
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Delay before retry number ``attempts``: 2, 4, 8 ... seconds, at most 10 minutes."""
     return dt.timedelta(seconds=min(2**attempts, 600))
@@ -67,7 +79,8 @@ def claim(session: Session, worker: str, *, limit: int = 1) -> list[ClaimedJob]:
             (Job.status == QUEUED) & (Job.run_at <= now),
             (Job.status == RUNNING) & (Job.locked_at < now - STALE_AFTER),
         )
-        q = select(Job).where(due).order_by(Job.run_at, Job.id).limit(limit)
+        q = (select(Job).where(due).order_by(Job.run_at, Job.id).limit(limit)
+             .execution_options(populate_existing=True))
         if session.get_bind().dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
         jobs = list(session.scalars(q))
