@@ -62,28 +62,40 @@ def serve(
 
 @app.command()
 def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Migrate, seed demo data (kept between runs), print the logins, and serve."""
+    """Migrate, seed demo data (kept between runs), print the logins, and serve the web app
+    and the SMTP listener."""
     settings = _settings()
     engine = make_engine(settings)
     migrations.upgrade(engine)
-    with session_factory(engine)() as session:
+    sessions = session_factory(engine)
+    with sessions() as session:
         logins = demo_data.seed(session)
-    engine.dispose()
-    table = Table(title="Demo staff (console: /console)")
-    for col in ("username", "role", "team", "password", "TOTP secret"):
+    table = Table(title=f"Demo staff: http://{host}:{port}/console")
+    for col in ("username", "role", "team", "password"):
         table.add_column(col)
     for login in logins:
-        table.add_row(login.username, login.role, login.team or "-",
-                      demo_data.DEMO_PASSWORD, demo_data.DEMO_TOTP)
+        table.add_row(login.username, login.role, login.team or "-", demo_data.DEMO_PASSWORD)
     out.print(table)
-    out.print("Current TOTP code: [bold]ombud code[/] (or any authenticator app with the secret)")
+    out.print(f"TOTP secret of every demo account: {demo_data.DEMO_TOTP}; "
+              "the current code: [bold].venv/bin/ombud code[/]", soft_wrap=True)
     token = customer_token(settings.customer_token_secret, demo_data.CASES[0][0], ttl_seconds=86400)
     out.print(f"Customer portal as UID {demo_data.CASES[0][0]}: "
-              f"http://{host}:{port}/portal/login?token={token}")
+              f"http://{host}:{port}/portal/login?token={token}", soft_wrap=True)
     out.print(f"Or ask for an email link at http://{host}:{port}/portal "
-              f"(mail is written to {settings.outbox_dir}/)")
-    uvicorn.run("ombud.app:app_from_env", factory=True, host=host, port=port,
-                log_config=None, access_log=False)
+              f"(outbound mail is written to {settings.outbox_dir}/)", soft_wrap=True)
+    try:
+        mail = start_listener(settings, sessions, LocalBlobStore(settings.blob_dir), host=host)
+        out.print(f"Mail complaints to anyone@{host} over SMTP on port {mail.port}", soft_wrap=True)
+    except OSError as exc:
+        mail = None
+        out.print(f"[yellow]SMTP listener not started[/]: {exc}", soft_wrap=True)
+    try:
+        uvicorn.run("ombud.app:app_from_env", factory=True, host=host, port=port,
+                    log_config=None, access_log=False)
+    finally:
+        if mail is not None:
+            mail.stop()
+        engine.dispose()
 
 
 @app.command()

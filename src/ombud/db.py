@@ -10,12 +10,15 @@ import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Engine, MetaData, Numeric, String, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Insert
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ombud.config import Settings
 
@@ -32,6 +35,33 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+class Amount(TypeDecorator[Decimal]):
+    """An exact decimal amount: NUMERIC(38, 18) on PostgreSQL, text on SQLite (whose NUMERIC
+    would round through binary floating point)."""
+
+    impl = Numeric(38, 18)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Text on SQLite, NUMERIC elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        """Store the exact decimal text on SQLite."""
+        if value is None or dialect.name != "sqlite":
+            return value
+        return format(Decimal(value), "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """A Decimal without the column's padding zeros: 0.8, not 0.800000000000000000."""
+        if value is None:
+            return None
+        amount = Decimal(str(value))
+        return amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount.normalize()
 
 
 WRITE = "ombud_write"

@@ -37,3 +37,14 @@ def test_same_idempotency_key_returns_the_same_case(client: TestClient, world: W
     other = client.post("/api/v1/cases", headers=headers, json={"summary": "Something else"})
     assert other.status_code == 422
     assert other.json()["errors"][0]["pointer"] == "#/Idempotency-Key"
+
+
+def test_amounts_come_back_exactly(client: TestClient, world: World, session: Session) -> None:
+    for amount in ("0.8", "1.123456789012345678", "123456789012.5"):
+        r = client.post("/api/v1/cases", headers=world.headers("carol"),
+                        json={"summary": "Exact money", "asset": "ETH", "amount": amount})
+        assert r.status_code == 201, r.text
+        assert r.json()["amount"] == amount
+        session.rollback()  # end the previous read: see what the request committed
+        case = session.scalars(select(Case).where(Case.reference == r.json()["reference"])).one()
+        assert str(case.amount) == amount

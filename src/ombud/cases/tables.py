@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ombud.db import Base
+from ombud.db import Amount, Base
 
 
 class Case(Base):
@@ -40,7 +40,7 @@ class Case(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     desired_outcome: Mapped[str] = mapped_column(Text, default="")
     asset: Mapped[str | None] = mapped_column(String(16))
-    amount: Mapped[Decimal | None] = mapped_column(Numeric(38, 18))
+    amount: Mapped[Decimal | None] = mapped_column(Amount)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

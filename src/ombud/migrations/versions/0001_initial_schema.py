@@ -163,7 +163,7 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('desired_outcome', sa.Text(), nullable=False),
     sa.Column('asset', sa.String(length=16), nullable=True),
-    sa.Column('amount', sa.Numeric(precision=38, scale=18), nullable=True),
+    sa.Column('amount', sa.Numeric(precision=38, scale=18).with_variant(sa.String(length=64), 'sqlite'), nullable=True),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
