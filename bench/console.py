@@ -132,7 +132,8 @@ def bench(kind: str, n_cases: int, rounds: int, dry: bool) -> None:
             ref = rng.choice(refs)
             plan.append(("case page (API)", f"/api/v1/cases/{ref}", False))
             if console:
-                plan.append(("queue (/console)", f"/console?{query}", True))
+                form = query.replace("team_id=", "team=").replace("&limit=50", "")
+                plan.append(("queue (/console)", f"/console?{form}", True))
                 plan.append(("case page (/console)", f"/console/cases/{ref}", True))
         for _label, path, cookie in plan[:8]:  # warm the process (imports, templates)
             _get(path, token, cookie)
