@@ -1,0 +1,142 @@
+"""Major incidents: spike detection over the triaged cases in the database, one
+major-incident case per spike linking its members, answering them together and closing.
+
+The detector's state is rebuilt from the recent cases of the same key on every check, so
+any worker process sees the same spikes (nothing lives only in memory).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ombud.audit import service as audit
+from ombud.cases import assessment
+from ombud.cases import service as cases
+from ombud.cases.lifecycle import Event
+from ombud.cases.schemas import AssessmentIn, CaseIn, MessageIn, TransitionIn
+from ombud.cases.tables import Case
+from ombud.cases.taxonomy import Category, Channel, Priority
+from ombud.common.clock import as_utc, utcnow
+from ombud.common.errors import Conflict, NotFound
+from ombud.db import tx
+from ombud.security.permissions import SYSTEM, Principal
+from ombud.security.roles import Permission
+from ombud.triage import queries
+from ombud.triage.incidents import DetectorConfig, Incident, Signal, SpikeDetector
+from ombud.triage.schemas import IncidentMessageIn, IncidentOut
+from ombud.triage.tables import TriageDecision, TriageIncident
+
+#: The internal customer that major-incident cases are filed under.
+INCIDENT_UID = "ombud:major-incidents"
+DETECTOR = DetectorConfig()
+
+
+def _window_count(session: Session, key: str, at: dt.datetime, cfg: DetectorConfig) -> int:
+    return int(session.scalar(select(func.count()).select_from(TriageDecision).where(
+        TriageDecision.incident_key == key, TriageDecision.received_at > at - cfg.window,
+        TriageDecision.received_at <= at)) or 0)
+
+
+def detect(session: Session, key: str, category: str, subject: str, reference: str,
+           at: dt.datetime, cfg: DetectorConfig = DETECTOR) -> Incident | None:
+    """The spike ``reference`` (received ``at``) belongs to, replaying the key's history."""
+    if _window_count(session, key, at, cfg) < cfg.min_count:
+        return None  # too few in the window for any spike: skip the replay
+    since = at - dt.timedelta(days=cfg.baseline_days + 1) - cfg.window
+    detector = SpikeDetector(cfg)
+    found = None
+    for when, ref in queries.recent_signals(session, key, since, at):
+        incident = detector.observe(Signal(when, ref, category, subject))
+        if ref == reference:
+            found = incident
+    return found
+
+
+def observe(session: Session, case: Case, key: str, category: str, subject: str,
+            now: dt.datetime, cfg: DetectorConfig = DETECTOR) -> TriageIncident | None:
+    """Feed a triaged case to spike detection: join an open incident, or open one."""
+    with tx(session):
+        if session.scalars(select(TriageIncident.id).where(
+                TriageIncident.case_id == case.id)).first() is not None:
+            return None  # an incident case is not a member of anything
+        row = queries.open_incident(session, key)
+        if row is None:
+            spike = detect(session, key, category, subject, case.reference,
+                           as_utc(case.received_at), cfg)
+            closed = queries.last_closed(session, key)
+            if spike is None or (closed is not None and spike.opened_at <= closed):
+                return None
+            row = _open(session, key, category, subject, spike, case, now)
+            members = spike.members
+        else:
+            members = [case.reference]
+        parent = session.get(Case, row.case_id)
+        assert parent is not None
+        assessment.link_members(session, SYSTEM, parent.reference, members)
+        return row
+
+
+def _open(session: Session, key: str, category: str, subject: str, spike: Incident,
+          first: Case, now: dt.datetime) -> TriageIncident:
+    parent, _ = cases.open_case(session, SYSTEM, CaseIn(
+        summary=f"Major incident: {spike.count} {category.replace('_', ' ')} complaints "
+                f"about {subject}"[:200],
+        description=spike.reason, category=Category(category), channel=Channel.API,
+        customer_uid=INCIDENT_UID, language="en"))
+    parent_id = session.scalars(select(Case.id).where(Case.reference == parent.reference)).one()
+    row = TriageIncident(key=key, category=category, subject=subject[:40], case_id=parent_id,
+                         reason=spike.reason, opened_at=now)
+    session.add(row)
+    session.flush()
+    assessment.apply_assessment(session, SYSTEM, parent.reference, AssessmentIn(
+        priority=Priority.URGENT, impact="critical", team_id=first.team_id,
+        reason=f"major incident: {spike.reason}"))
+    cases.apply_transition(session, SYSTEM, parent.reference,
+                           TransitionIn(event=Event.TRIAGE, reason="major incident opened"))
+    audit.append(session, actor="system", action="incident.opened", chain=parent.reference,
+                 case_id=row.case_id, data={"key": key, "reason": spike.reason,
+                                            "members": list(spike.members)})
+    return row
+
+
+def _incident(session: Session, principal: Principal, reference: str,
+              perm: Permission) -> TriageIncident:
+    case = cases.load(session, principal, reference, perm)
+    row = session.scalars(select(TriageIncident).where(
+        TriageIncident.case_id == case.id)).first()
+    if row is None:
+        raise NotFound(f"case {reference} is not a major incident")
+    return row
+
+
+def answer(session: Session, principal: Principal, reference: str,
+           data: IncidentMessageIn) -> list[str]:
+    """Post one message to every open member of the incident ``reference``."""
+    with tx(session):
+        _incident(session, principal, reference, Permission.REPLY)
+        return assessment.message_members(session, principal, reference,
+                                          MessageIn(body=data.body))
+
+
+def close(session: Session, principal: Principal, reference: str,
+          data: IncidentMessageIn) -> IncidentOut:
+    """Close the incident: each open member gets ``data`` and is settled into it."""
+    with tx(session):
+        row = _incident(session, principal, reference, Permission.ASSIGN)
+        if row.closed_at is not None:
+            raise Conflict(f"incident {reference} is already closed")
+        members = assessment.settle_members(session, principal, reference,
+                                            MessageIn(body=data.body))
+        row.closed_at = utcnow()
+        audit.append(session, actor=principal.actor, action="incident.closed",
+                     chain=reference, case_id=row.case_id, data={"members": members})
+        return IncidentOut.model_validate(row)
+
+
+def is_incident(session: Session, case_id: int) -> bool:
+    """True for a major-incident case (it is not triaged like a complaint)."""
+    return session.scalars(select(TriageIncident.id).where(
+        TriageIncident.case_id == case_id)).first() is not None
