@@ -1,0 +1,1 @@
+"""Live chat: a knowledge-base bot first, then a person; the transcript joins a case."""
