@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ombud.common.clock import utcnow
 from ombud.common.errors import Invalid, NotFound
 from ombud.customers.schemas import CustomerOut
-from ombud.customers.tables import Customer
+from ombud.customers.tables import Customer, CustomerIdentity
 from ombud.db import tx
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
@@ -36,6 +36,8 @@ def find_or_register(
     if not uid and not email:
         raise Invalid("a customer needs an exchange UID or an email", pointer="uid")
     email = normalise_email(email) if email else None
+    if email and not uid and (linked := _merged_email(session, email)) is not None:
+        return linked
     if uid:  # a known UID with nothing to fill in is a plain read: no write transaction
         known = session.scalars(select(Customer).where(Customer.uid == uid)).first()
         if known is not None and (not email or known.email):
@@ -69,6 +71,13 @@ def find_or_register(
             if email and not customer.email:
                 customer.email = email
         return CustomerOut.model_validate(customer)
+
+
+def _merged_email(session: Session, email: str) -> CustomerOut | None:
+    """The customer a merge left this email linked to (see ``customers.identities``)."""
+    owner = session.scalars(select(CustomerIdentity.customer_id).where(
+        CustomerIdentity.kind == "email", CustomerIdentity.value == email)).first()
+    return None if owner is None else get_customer(session, owner)
 
 
 def get_customer(session: Session, customer_id: int) -> CustomerOut:
