@@ -14,6 +14,7 @@ Needs ../shared/data/market beside the repo. Figures are appended to bench/RESUL
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from decimal import Decimal
@@ -45,24 +46,40 @@ BENCH = "evidence.replay"
 
 
 def bench_decode() -> Capture:
-    """Best of three imports of each real capture; returns the USD-M capture."""
-    total_events, total_time = 0, 0.0
+    """Best of three imports of each real capture; returns the USD-M capture.
+
+    Also times the plain decoder (`fast=False`, the fast one's reference) in the same run, so
+    the row's note compares both under the same machine load.
+    """
+    rates: dict[bool, tuple[int, float]] = {}
     usdm: Capture | None = None
-    for name in ("binance-spot-ethusdt-20240808.gz", "binance-usdm-ethusdt-20240808.gz"):
-        best = float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            capture = import_binance(MARKET / name)
-            best = min(best, time.perf_counter() - start)
-        total_events += len(capture.events)
-        total_time += best
-        usdm = capture
+    for fast in (False, True):
+        total_events, total_time = 0, 0.0
+        for name in ("binance-spot-ethusdt-20240808.gz", "binance-usdm-ethusdt-20240808.gz"):
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                capture = import_binance(MARKET / name, fast=fast)
+                best = min(best, time.perf_counter() - start)
+            total_events += len(capture.events)
+            total_time += best
+            usdm = capture
+        rates[fast] = (total_events, total_time)
     assert usdm is not None
+    total_events, total_time = rates[True]
     rate = total_events / total_time
+    plain_events, plain_time = rates[False]
     record(BENCH, "decode+import (gzip, JSON lines -> columns)", f"{rate / 1e6:.2f} M events/s",
            ">= 1 M events/s", rate >= 1e6,
-           f"{total_events:,} level events of the 2 real captures in {total_time:.2f} s")
+           f"{total_events:,} level events of the 2 real captures in {total_time:.2f} s "
+           f"(plain decoder, same run: {plain_events / plain_time / 1e6:.2f} M events/s in "
+           f"{plain_time:.2f} s); load average {_load()}")
     return usdm
+
+
+def _load() -> str:
+    """The 1/5/15-minute load averages (the machine is shared)."""
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def tile(capture: Capture, target: int) -> Capture:
@@ -96,7 +113,7 @@ def main() -> None:
     record(BENCH, "full replay + checkpoints every 50k", f"{rate / 1e6:.1f} M events/s",
            ">= 3 M events/s", rate >= 3e6,
            f"{n:,} generated events in {elapsed:.2f} s; {index.ckpt_offsets.size - 1} "
-           f"checkpoints, {index.grid.size:,} price levels")
+           f"checkpoints, {index.grid.size:,} price levels; load average {_load()}")
 
     inst = big.instrument
     accept = int(big.events.ts_exch[-1]) - 90 * 1_000_000_000
@@ -123,7 +140,8 @@ def main() -> None:
            "< 500 ms", best < 0.5,
            f"{n:,}-event capture, order at {(accept - int(big.events.ts_exch[0])) / 1e9:,.0f} s "
            f"of {(int(big.events.ts_exch[-1]) - int(big.events.ts_exch[0])) / 1e9:,.0f} s; "
-           f"verdict {result.verdict.value}; median {np.median(timings) * 1e3:.1f} ms")
+           f"verdict {result.verdict.value}; median {np.median(timings) * 1e3:.1f} ms; "
+           f"load average {_load()}")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from ombud.common import logs
 from ombud.config import Settings
 from ombud.db import make_engine, session_factory
+from ombud.security.service import KnownCustomers
 from ombud.storage.blobs import LocalBlobStore
 from ombud.web import problems
 from ombud.web.middleware import BodyLimit, RequestContext
-from ombud.web.routes import api, console, ops, portal
+from ombud.web.routes import api, chat, console, ops, portal, webhooks
 from ombud.worker import embedded_runner
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             if runner:
                 runner.stop()
+            await chat.close_hub(app)
             engine.dispose()
 
     app = FastAPI(
@@ -47,8 +49,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.blobs = LocalBlobStore(settings.blob_dir)
+    app.state.known_customers = KnownCustomers()
     problems.install(app)
-    for router in (ops.router, api.router, console.router, portal.router):
+    for router in (ops.router, api.router, chat.router, console.router, portal.router,
+                   webhooks.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, default=settings.max_json_bytes,

@@ -26,12 +26,16 @@ from ombud.security import service as security
 from ombud.security.roles import Role
 from ombud.security.tokens import customer_token
 from ombud.storage.blobs import LocalBlobStore
+from ombud.triage import service as triage_service
 from ombud.worker import embedded_runner, run_worker
 
 app = typer.Typer(help="Ombud: complaint handling for cryptocurrency exchanges.",
                   no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit record.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+triage_app = typer.Typer(help="Triage: the classifier and its corrections.",
+                         no_args_is_help=True)
+app.add_typer(triage_app, name="triage")
 out = Console()
 
 
@@ -69,7 +73,7 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
     migrations.upgrade(engine)
     sessions = session_factory(engine)
     with sessions() as session:
-        logins = demo_data.seed(session)
+        logins = demo_data.seed(session, settings)
     table = Table(title=f"Demo staff: http://{host}:{port}/console")
     for col in ("username", "role", "team", "password"):
         table.add_column(col)
@@ -168,6 +172,25 @@ def verify_audit() -> None:
     for problem in report.problems:
         out.print(f"[red]TAMPERED[/] {problem}")
     raise typer.Exit(1)
+
+
+@triage_app.command("retrain")
+def retrain_triage() -> None:
+    """Retrain the classifier with the staff corrections and print its held-out figures."""
+    settings = _settings()
+    with session_factory(make_engine(settings))() as session:
+        done = triage_service.retrain_with_corrections(session)
+    r = done.report
+    out.print(f"retrained with {done.corrections} corrections; held-out set of {r.size}: "
+              f"category macro-F1 {r.category.macro_f1:.3f} (accuracy {r.category.accuracy:.3f}),"
+              f" sub-category macro-F1 {r.subcategory.macro_f1:.3f}, calibration error "
+              f"{r.ece:.3f}", soft_wrap=True)
+    table = Table(title="per category (held-out)")
+    for col in ("category", "precision", "recall", "F1", "support"):
+        table.add_column(col)
+    for name, s in r.category.per_class.items():
+        table.add_row(name, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", str(s.support))
+    out.print(table)
 
 
 @app.command()

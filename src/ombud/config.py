@@ -38,6 +38,23 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     db_pool_size: int = 10
     log_level: str = "INFO"
+    # social channels: webhook secrets, send credentials, and each platform's API base URL
+    telegram_bot_token: str | None = None
+    telegram_secret_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    messenger_app_secret: str | None = None
+    messenger_verify_token: str | None = None
+    messenger_page_token: str | None = None
+    messenger_api_url: str = "https://graph.facebook.com/v21.0"
+    x_consumer_secret: str | None = None
+    x_bearer_token: str | None = None
+    x_api_url: str = "https://api.x.com"
+    okx_api_key: str | None = None  # with the two below: read evidence from OKX, not the sim
+    okx_secret_key: str | None = None
+    okx_passphrase: str | None = None
+    okx_base_url: str = "https://www.okx.com"
+    okx_demo: bool = False  # OKX demo trading (x-simulated-trading: 1)
+    redis_url: str | None = None  # chat fan-out across processes; None = in-process
 
     @property
     def blob_dir(self) -> Path:

@@ -243,6 +243,11 @@ class GroupCommit(Generic[T, R]):
 
     def submit(self, item: T) -> R:
         """Run ``item`` in the next group transaction and return its result (or raise)."""
+        return self.enqueue(item).result()
+
+    def enqueue(self, item: T) -> Future[R]:
+        """Queue ``item`` for the next group transaction; its future holds the result.
+        (An event loop awaits it with ``asyncio.wrap_future`` and blocks no thread.)"""
         future: Future[R] = Future()
         with self._guard:
             self._queue.put((item, future))
@@ -250,7 +255,7 @@ class GroupCommit(Generic[T, R]):
                 self._thread = threading.Thread(target=self._run, name="ombud-group-commit",
                                                 daemon=True)
                 self._thread.start()
-        return future.result()
+        return future
 
     def _run(self) -> None:
         while True:

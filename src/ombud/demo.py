@@ -9,12 +9,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.cases import service as cases
-from ombud.cases.schemas import AssignIn, CaseIn, MessageIn
+from ombud.cases.lifecycle import Event
+from ombud.cases.schemas import AssignIn, CaseIn, MessageIn, TransitionIn
 from ombud.cases.taxonomy import Category, Channel
+from ombud.config import Settings
+from ombud.exchange import SCENARIOS, Scenario
+from ombud.exchange.factory import open_sim
+from ombud.intake.chat import kb
+from ombud.intake.chat.schemas import ArticleIn
+from ombud.jobs.service import run_due
 from ombud.security import service as security
 from ombud.security.permissions import SYSTEM, Principal
 from ombud.security.roles import Role
 from ombud.security.tables import Staff
+from ombud.worker import handlers
 
 DEMO_PASSWORD = "ombud-demo-pass"
 #: One TOTP secret per demo account, fixed so that the printed codes can be reproduced.
@@ -42,25 +50,85 @@ STAFF = [
     ("ana", Role.APPROVER, "Trading"), ("sue", Role.SUPERVISOR, "Trading"),
     ("cora", Role.COMPLIANCE, ""), ("root", Role.ADMIN, ""),
 ]
+#: Demo cases, each staged first as a scenario on the simulated exchange (the last field), so
+#: each has real evidence behind it: (uid, summary, text, desired outcome, category, asset,
+#: amount, language, team, scenario). "{tx}" in the text is the staged transaction's id.
 CASES = [
     ("100200300", "Market order filled far from the price I saw",
-     "I sold 2.5 ETH at market at 23:57 UTC and got 40 USDT less than the book showed.",
-     "Refund the difference", Category.TRADE_DISPUTE, "USDT", "40", "en", "Trading"),
-    ("100200301", "USDT deposit not credited after 3 hours",
-     "I sent 500 USDT on TRC20, txid 9f3c... shows 120 confirmations but nothing arrived.",
-     "Credit my deposit", Category.DEPOSIT_WITHDRAWAL, "USDT", "500", "en", "Wallets"),
+     "I bought 2 BTC at market and paid far more than the best ask on the screen.",
+     "Refund the difference", Category.TRADE_DISPUTE, "USDT", "40", "en", "Trading",
+     "slippage_on_thin_book"),
+    ("100200301", "USDT deposit not credited",
+     "I sent 500 USDT on BSC to my deposit address, txid {tx}, and nothing arrived.",
+     "Credit my deposit", Category.DEPOSIT_WITHDRAWAL, "USDT", "500", "en", "Wallets",
+     "deposit_wrong_network"),
     ("100200302", "我的账户被盗，资产被转走",
-     "今天凌晨有人从陌生设备登录我的账户并提走了 0.8 BTC，我没有操作过。",
-     "冻结账户并追回资产", Category.ACCOUNT_SECURITY, "BTC", "0.8", "zh-Hans", "Security"),
+     "今天有人从陌生设备登录我的账户，修改了密码并提走了 1.5 BTC，我没有操作过。",
+     "冻结账户并追回资产", Category.ACCOUNT_SECURITY, "BTC", "1.5", "zh-Hans", "Security",
+     "login_new_country_then_withdrawal"),
     ("100200303", "Position liquidated on a wick",
      "My BTC-USDT-SWAP long was liquidated although the index never got near my price.",
-     "Restore the position or compensate", Category.LIQUIDATION, "USDT", "1250", "en", "Trading"),
+     "Restore the position or compensate", Category.LIQUIDATION, "USDT", "6000", "en",
+     "Trading", "liquidation_on_mark_wick"),
+    ("100200304", "Market order filled seconds late",
+     "My 1.5 BTC market buy was accepted at once but filled more than a second later, higher.",
+     "Compensate the delay", Category.TRADE_DISPUTE, "USDT", "180", "en", "Trading",
+     "delayed_fill"),
+    ("100200305", "Profitable short closed without my order",
+     "My BTC-USDT-SWAP short was closed by the system while it was in profit.",
+     "Reopen the position", Category.LIQUIDATION, "USDT", "2000", "en", "Trading",
+     "auto_deleverage"),
+    ("100200306", "BTC withdrawal pending for two days",
+     "My 2 BTC withdrawal has shown 'pending' for two days and never reached my wallet.",
+     "Send my withdrawal", Category.DEPOSIT_WITHDRAWAL, "BTC", "2", "en", "Wallets",
+     "withdrawal_stuck_in_review"),
+    ("100200307", "XRP deposit missing",
+     "I sent 250 XRP to my deposit address, txid {tx}, hours ago; it is not in my account.",
+     "Credit my deposit", Category.DEPOSIT_WITHDRAWAL, "XRP", "250", "en", "Wallets",
+     "deposit_missing_memo"),
+]
+
+#: Knowledge-base articles the chat bot answers from: (slug, language, title, body).
+ARTICLES = [
+    ("deposit-not-credited", "en", "My deposit has not arrived",
+     "A deposit is credited once the network confirmations shown on the deposit page are "
+     "reached. Look up the transaction id (txid) on a block explorer, and check that you sent "
+     "on the network and with the memo or tag shown on the deposit page."),
+    ("withdrawal-pending", "en", "Why is my withdrawal pending?",
+     "Withdrawals are reviewed for security before they are broadcast, usually within 30 "
+     "minutes. A new device, a changed password or 2FA reset holds withdrawals for 24 hours."),
+    ("liquidation-explained", "en", "How liquidation works",
+     "A position is liquidated when its margin ratio falls to the maintenance margin, measured "
+     "against the mark price (not the last traded price)."),
+    ("trading-fees", "en", "Trading fees",
+     "Maker and taker fees depend on your VIP tier and are shown on the fee page."),
+    ("zh-deposit-not-credited", "zh-Hans", "充值未到账怎么办",
+     "充值需要达到充值页面显示的网络确认数后才会到账。请在区块浏览器中查询交易哈希（txid），"
+     "并确认使用了充值页面显示的网络和标签（memo）。"),
+    ("zh-withdrawal-pending", "zh-Hans", "提现一直处于审核中",
+     "为保障资金安全，提现在广播前需要经过安全审核，通常在 30 分钟内完成。"
+     "更换设备、修改密码或重置二次验证后，提现会被限制 24 小时。"),
+    ("zh-2fa-reset", "zh-Hans", "如何重置二次验证",
+     "如果您丢失了验证器，请在登录页面选择“安全验证不可用”，按提示提交身份证明。"),
+    ("zh-hant-deposit", "zh-Hant", "充值未到帳怎麼辦",
+     "充值需要達到充值頁面顯示的網絡確認數後才會到帳。請在區塊瀏覽器中查詢交易哈希。"),
 ]
 
 
-def seed(session: Session) -> list[DemoLogin]:
-    """Create the demo data once; a second call changes nothing."""
+def seed_articles(session: Session) -> None:
+    """Create the demo knowledge base's missing articles."""
+    known = kb.slugs(session)
+    for slug, language, title, body in ARTICLES:
+        if slug not in known:
+            kb.save_article(session, SYSTEM, ArticleIn.model_validate(
+                {"slug": slug, "language": language, "title": title, "body": body}))
+
+
+def seed(session: Session, settings: Settings) -> list[DemoLogin]:
+    """Create the demo data once; a second call changes nothing. Each case is staged on the
+    simulated exchange, investigated, and its evidence captured and analysed."""
     logins = [DemoLogin(u, r.value, t) for u, r, t in STAFF]
+    seed_articles(session)
     if session.scalars(select(Staff.id).limit(1)).first() is not None:
         return logins
     teams = {name: security.create_team(session, name, [c.value for c in cats], langs)
@@ -73,20 +141,35 @@ def seed(session: Session) -> list[DemoLogin]:
             team_id=teams[team].id if team else None, totp_secret=DEMO_TOTP,
         )
         staff_ids[username] = created.staff.id
+    staged = _stage_scenarios(settings)
     references = []
-    for uid, summary, text, outcome, cat, asset, amount, lang, team in CASES:
+    for uid, summary, text, outcome, cat, asset, amount, lang, team, name in CASES:
+        scenario = staged[name]
+        chain = scenario.evidence.get("chain", ())
         case, _ = cases.open_case(session, SYSTEM, CaseIn(
-            summary=summary, description=text, desired_outcome=outcome, category=cat,
-            asset=asset, amount=Decimal(amount), language=lang,
-            channel=Channel.WEB, customer_uid=uid, customer_email=f"u{uid}@mail.example",
-            jurisdiction="GB" if lang == "en" else "HK",
-        ))
+            summary=summary, description=text.format(tx=chain[0].tx_id if chain else ""),
+            desired_outcome=outcome, category=cat, asset=asset, amount=Decimal(amount),
+            language=lang, channel=Channel.WEB, customer_uid=uid,
+            customer_email=f"u{uid}@mail.example", jurisdiction="GB" if lang == "en" else "HK",
+        ), received_at=scenario.window.end)
         cases.assign(session, SYSTEM, case.reference, AssignIn(team_id=teams[team].id))
+        for event in (Event.TRIAGE, Event.START_INVESTIGATION):  # queues the evidence capture
+            cases.apply_transition(session, SYSTEM, case.reference, TransitionIn(event=event))
         references.append(case.reference)
+    run_due(session, "demo-seed", handlers(settings), limit=10 * len(CASES))
     first = references[0]
     bob = Principal(kind="staff", id=staff_ids["bob"], name="Bob", role=Role.SPECIALIST,
                     team_id=teams["Trading"].id)
     cases.add_message(session, bob, first, MessageIn(
-        body="Pulled the fills; the book at 23:57 was thin above 2 ETH. Checking replay.",
+        body="The replay shows the book was thin above 1 BTC; the fill matches it.",
         visibility="internal"))
     return logins
+
+
+def _stage_scenarios(settings: Settings) -> dict[str, Scenario]:
+    """Stage every case's scenario on the deployment's simulated exchange, in the order the
+    scenarios are defined (each for the case's customer UID)."""
+    sim = open_sim(settings)
+    accounts = {case[-1]: case[0] for case in CASES}
+    return {name: make(sim, accounts[name]) for name, make in SCENARIOS.items()
+            if name in accounts}

@@ -11,10 +11,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from ombud.audit import service as audit
 from ombud.cases import handlers as case_handlers
 from ombud.config import Settings
+from ombud.evidence import handlers as evidence_handlers
+from ombud.exchange.factory import connector
 from ombud.intake import handlers as intake_handlers
+from ombud.intake.social import handlers as social_handlers
 from ombud.jobs.runner import EmbeddedRunner, Periodic, run_loop
 from ombud.jobs.service import Handler
 from ombud.notify.senders import OutboxSender, Sender, SmtpSender
+from ombud.storage.blobs import LocalBlobStore
+from ombud.triage import handlers as triage_handlers
+from ombud.triage import sweep as triage_sweep
+from ombud.triage.pipeline import TriageConfig
+
+#: How often the deadline sweep runs (seconds).
+TRIAGE_SWEEP_SECONDS = 30.0
+#: The classifier of this process, trained at the first triage.
+_MODEL = triage_handlers.Model()
 
 
 def make_sender(settings: Settings) -> Sender:
@@ -34,12 +46,21 @@ def handlers(settings: Settings, sender: Sender | None = None) -> dict[str, Hand
         "cases.acknowledge": functools.partial(case_handlers.acknowledge, ack),
         "notify.email": functools.partial(
             intake_handlers.send_email, sender or make_sender(settings), settings.mail_from),
+        "evidence.capture": functools.partial(
+            evidence_handlers.capture, connector(settings), LocalBlobStore(settings.blob_dir)),
+        "evidence.analyse": functools.partial(
+            evidence_handlers.analyse, LocalBlobStore(settings.blob_dir)),
+        "social.send": functools.partial(social_handlers.send, social_handlers.clients(settings)),
+        "social.acknowledge": functools.partial(
+            social_handlers.acknowledge, ack, social_handlers.clients(settings)),
+        "triage.case": functools.partial(triage_handlers.triage_case, TriageConfig(), _MODEL),
     }
 
 
 def periodic(settings: Settings) -> list[Periodic]:
-    """Recurring work: the audit anchor over changed chain heads."""
-    return [Periodic(settings.audit_anchor_seconds, audit.anchor)]
+    """Recurring work: the audit anchor over changed chain heads, the deadline sweep."""
+    return [Periodic(settings.audit_anchor_seconds, audit.anchor),
+            Periodic(TRIAGE_SWEEP_SECONDS, triage_sweep.run)]
 
 
 def embedded_runner(settings: Settings, sessions: sessionmaker[Session]) -> EmbeddedRunner:

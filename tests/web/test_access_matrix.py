@@ -94,6 +94,12 @@ def _requests(s: Scene, world: World) -> dict[tuple[str, str], tuple[str, dict[s
             f"{case}/transitions", {"json": {"event": "close"}}),  # passes the gate → 409
         ("POST", "/api/v1/cases/{reference}/assignment"): (
             f"{case}/assignment", {"json": {"assignee_id": world.staff["supervisor"].id}}),
+        ("GET", "/api/v1/cases/{reference}/evidence"): (f"{case}/evidence", {}),
+        ("POST", "/api/v1/cases/{reference}/evidence"): (f"{case}/evidence", {}),
+        ("GET", "/api/v1/cases/{reference}/findings"): (f"{case}/findings", {}),
+        ("POST", "/api/v1/cases/{reference}/findings"): (  # cites nothing: 422 past the gate
+            f"{case}/findings", {"json": {"fault": "platform", "verdict": "late", "summary": "x"
+                                          * 3}}),
     }
 
 
@@ -111,6 +117,10 @@ def _expected(route: tuple[str, str], who: str) -> int:
         return 403 if customer or who == "compliance" else 409
     if path.endswith("/assignment"):
         return 200 if who in ("supervisor", "admin") else 403
+    if path.endswith(("/evidence", "/findings")):  # staff only; compliance reads
+        if customer or (method == "POST" and who == "compliance"):
+            return 403
+        return 200 if method == "GET" else (202 if path.endswith("/evidence") else 422)
     if method == "POST":  # reply or upload
         return 403 if who == "compliance" else 201
     return 200

@@ -186,3 +186,18 @@ class CasePage(BaseModel):
 
     items: list[CaseOut]
     next_cursor: str | None
+
+
+class AssessmentIn(BaseModel):
+    """What triage (or a member of staff correcting it) sets on a case; unset fields stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category | None = None
+    subcategory: str | None = Field(default=None, max_length=48)
+    priority: Priority | None = None
+    impact: Literal["low", "medium", "high", "critical"] | None = None
+    team_id: Id | None = None
+    assignee_id: Id | None = None
+    due_at: Instant | None = None
+    reason: Text = Field(default="", max_length=2_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -163,6 +164,7 @@ def _open(
                      case_id=case.id, data={"channel": case.channel, "summary": case.summary,
                                             "customer_id": customer.id})
         jobs.enqueue(session, "cases.acknowledge", {"case_id": case.id}, f"ack:{case.id}")
+        jobs.enqueue(session, "triage.case", {"case_id": case.id}, f"triage:{case.id}")
         session.flush()
         return CaseOut.model_validate(case)
 
@@ -174,22 +176,18 @@ class _Filing:
     key: str | None
 
 
-def file_case(
-    session: Session, actor: Principal, data: CaseIn, *, idempotency_key: str | None = None
+async def file_case(
+    engine: Engine, actor: Principal, data: CaseIn, *, idempotency_key: str | None = None
 ) -> tuple[CaseOut, bool]:
-    """``open_case`` for concurrent callers (the web): the filings waiting at one moment in
-    this process are written together in one transaction with one commit (group commit).
+    """``open_case`` for concurrent callers on an event loop (the web): the filings waiting
+    at one moment in this process are written together in one transaction with one commit
+    (group commit), and the caller awaits its result without holding a thread.
 
     Each filing still gets its own case, reference, audit chain and acknowledgement job,
-    and its own answer or error, exactly as ``open_case`` gives them. ``session`` is only
-    used to find the database; call this outside any write transaction.
+    and its own answer or error, exactly as ``open_case`` gives them.
     """
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    if session.in_transaction():
-        session.commit()  # end the caller's reads: give its connection back while we wait
     group = group_commit(engine, "cases.file_case", _filing_group)
-    return group.submit(_Filing(actor, data, idempotency_key))
+    return await asyncio.wrap_future(group.enqueue(_Filing(actor, data, idempotency_key)))
 
 
 def _filing_group(engine: Engine) -> GroupCommit[_Filing, tuple[CaseOut, bool]]:
@@ -242,6 +240,7 @@ def _open_many(session: Session, filings: list[_Filing]) -> list[tuple[CaseOut, 
                                           "customer_id": c.id})
         for i, v, (_, f, c) in zip(ids, values, fresh, strict=True)])
     jobs.enqueue_many(session, "cases.acknowledge", {f"ack:{i}": {"case_id": i} for i in ids})
+    jobs.enqueue_many(session, "triage.case", {f"triage:{i}": {"case_id": i} for i in ids})
     for i, v, (slot, _f, _c) in zip(ids, values, fresh, strict=True):
         results[slot] = (CaseOut.model_validate({**_CASE_DEFAULTS, **v, "id": i}), True)
     return [r for r in results if r is not None]
@@ -289,7 +288,8 @@ def apply_transition(
 
 
 def _move(session: Session, principal: Principal, case: Case, event: Event, reason: str) -> None:
-    ctx = lifecycle.Context(actor_id=principal.id, reason=reason)
+    ctx = lifecycle.Context(actor_id=principal.id, reason=reason,
+                            cited_findings=case.cited_findings or 0)
     try:
         target = lifecycle.transition(Status(case.status), event, ctx)
     except (lifecycle.IllegalTransition, lifecycle.GuardFailed) as exc:
@@ -300,6 +300,9 @@ def _move(session: Session, principal: Principal, case: Case, event: Event, reas
     audit.append(session, actor=principal.actor, action="case.transition", chain=case.reference,
                  case_id=case.id, data={"event": event.value, "from": before, "to": target.value,
                                         "reason": reason})
+    if target is Status.INVESTIGATING:  # the evidence domain's job, named by kind only
+        jobs.enqueue(session, "evidence.capture", {"case_id": case.id, "run": "auto"},
+                     f"evidence.capture:{case.id}:auto")
 
 
 def assign(session: Session, principal: Principal, reference: str, data: AssignIn) -> CaseOut:
@@ -333,6 +336,13 @@ def record_view(session: Session, principal: Principal, case: Case) -> None:
     with tx(session):
         audit.append(session, actor=principal.actor, action="case.viewed", chain=case.reference,
                      case_id=case.id)
+
+
+def record_cited_findings(session: Session, case_id: int, count: int) -> None:
+    """Record how many of the case's findings cite evidence (the proposal guard reads it);
+    called by the evidence domain in the transaction that saved the finding."""
+    with tx(session):
+        get_by_id(session, case_id).cited_findings = count
 
 
 def get_by_id(session: Session, case_id: int) -> Case:

@@ -46,6 +46,8 @@ class Case(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    #: Findings of this case that cite evidence (kept by the evidence domain, read by guards).
+    cited_findings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseCounter(Base):

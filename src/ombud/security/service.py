@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -177,17 +178,53 @@ def logout_everywhere(session: Session, staff_id: int) -> None:
         staff.session_version += 1
 
 
-def principal_from_customer_token(session: Session, settings: Settings, token: str) -> Principal:
-    """The customer an exchange-issued token names, registered on first sight."""
+class KnownCustomers:
+    """Customers recently seen by (exchange UID, email), per app: a UID never moves to
+    another customer, so a verified token of a known customer needs no database read."""
+
+    def __init__(self, seconds: float = 60.0, size: int = 100_000) -> None:
+        self.seconds, self.size = seconds, size
+        self._seen: dict[tuple[str, str], tuple[float, Principal]] = {}
+
+    def get(self, uid: str, payload: dict[str, Any]) -> Principal | None:
+        """The principal seen for this token's customer lately, or None."""
+        hit = self._seen.get((uid, str(payload.get("email") or "")))
+        if hit is None or time.monotonic() - hit[0] > self.seconds:
+            return None
+        return hit[1]
+
+    def put(self, uid: str, payload: dict[str, Any], principal: Principal) -> None:
+        """Remember ``principal`` for this token's customer."""
+        if len(self._seen) >= self.size:
+            self._seen.clear()
+        self._seen[(uid, str(payload.get("email") or ""))] = (time.monotonic(), principal)
+
+
+def customer_token_uid(settings: Settings, token: str) -> tuple[str, dict[str, Any]]:
+    """The UID an exchange-issued token names, and its payload (raises Unauthorized)."""
     payload = tokens.unsign(settings.customer_token_secret, token)
     uid = str(payload.get("uid", "")).strip()
     if not uid:
         raise Unauthorized("the token names no customer")
+    return uid, payload
+
+
+def principal_from_customer_token(
+    session: Session, settings: Settings, token: str, known: KnownCustomers | None = None
+) -> Principal:
+    """The customer an exchange-issued token names, registered on first sight."""
+    uid, payload = customer_token_uid(settings, token)
+    cached = known.get(uid, payload) if known is not None else None
+    if cached is not None:
+        return cached
     customer = customers.find_or_register(
         session, uid=uid, email=payload.get("email"), name=str(payload.get("name", "")),
         language=str(payload.get("lang", "en")), jurisdiction=str(payload.get("jur", "")),
     )
-    return Principal(kind="customer", id=customer.id, name=customer.name or uid)
+    principal = Principal(kind="customer", id=customer.id, name=customer.name or uid)
+    if known is not None:
+        known.put(uid, payload, principal)
+    return principal
 
 
 def create_magic_link(session: Session, settings: Settings, email: str) -> tuple[str, int]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ombud.common.errors import Forbidden, OmbudError, Unauthorized, UnsupportedMedia
 from ombud.config import Settings
@@ -26,10 +27,20 @@ def settings(request: Request) -> Settings:
     return value
 
 
-def db(request: Request) -> Iterator[Session]:
-    """One session per request, closed afterwards (nothing is committed here)."""
-    with request.app.state.sessions() as session:
+async def db(request: Request) -> AsyncIterator[Session]:
+    """One session per request, closed afterwards (nothing is committed here).
+
+    Making a session does no I/O, so it happens on the event loop; closing one that holds
+    a connection (a rollback) is handed to a worker thread.
+    """
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 def blobs(request: Request) -> BlobStore:
@@ -38,35 +49,55 @@ def blobs(request: Request) -> BlobStore:
     return store
 
 
+async def app_settings(request: Request) -> Settings:
+    """``settings`` as an async dependency: no thread hop for an attribute read."""
+    return settings(request)
+
+
+async def blob_store(request: Request) -> BlobStore:
+    """``blobs`` as an async dependency."""
+    return blobs(request)
+
+
 def _bearer(authorization: str | None) -> str | None:
     if authorization and authorization[:7].lower() == "bearer ":
         return authorization[7:].strip()
     return None
 
 
-def api_principal(
+async def api_principal(
     request: Request,
     session: Annotated[Session, Depends(db)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:
     """The API caller: a staff bearer token, an exchange-issued customer token, or the
     console's session cookie (which, for a write, needs the session's CSRF token in
-    ``X-CSRF-Token``: a cross-site form can send the cookie but not the header)."""
+    ``X-CSRF-Token``: a cross-site form can send the cookie but not the header).
+
+    Tokens are checked on the event loop; only a database read goes to a worker thread, and
+    a customer seen lately needs none.
+    """
     cfg = settings(request)
     token = _bearer(authorization)
     if token:
         try:
             payload = security.session_payload(cfg, token)
         except Unauthorized:
-            return security.principal_from_customer_token(session, cfg, token)
-        return security.principal_from_session(session, payload)
+            known: security.KnownCustomers = request.app.state.known_customers
+            uid, claims = security.customer_token_uid(cfg, token)
+            cached = known.get(uid, claims)
+            if cached is not None:
+                return cached
+            return await run_in_threadpool(
+                security.principal_from_customer_token, session, cfg, token, known)
+        return await run_in_threadpool(security.principal_from_session, session, payload)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         payload = security.session_payload(cfg, cookie)
         if request.method not in SAFE_METHODS and not tokens.check_csrf(
                 cfg.secret_key, str(payload.get("n", "")), request.headers.get(CSRF_HEADER)):
             raise Forbidden(f"a write with the session cookie needs the {CSRF_HEADER} header")
-        return security.principal_from_session(session, payload)
+        return await run_in_threadpool(security.principal_from_session, session, payload)
     raise Unauthorized("send 'Authorization: Bearer <token>'")
 
 
@@ -93,14 +124,14 @@ def session_nonce(request: Request) -> str:
         return ""
 
 
-def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+async def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
     """Refuse a body that is not JSON with 415."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMedia("send the body as application/json")
 
 
-def require_multipart(content_type: Annotated[str | None, Header()] = None) -> None:
+async def require_multipart(content_type: Annotated[str | None, Header()] = None) -> None:
     """Refuse an upload that is not ``multipart/form-data`` with 415."""
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media != "multipart/form-data":

@@ -28,10 +28,21 @@ from ombud.cases.schemas import (
 )
 from ombud.cases.taxonomy import Category, Priority
 from ombud.config import Settings
+from ombud.evidence import findings as evidence_findings
+from ombud.evidence import queries as evidence_queries
+from ombud.evidence import service as evidence
+from ombud.evidence.schemas import EvidenceOut, FindingIn, FindingOut, QueuedOut
 from ombud.security import service as security
 from ombud.security.permissions import Principal
 from ombud.storage.blobs import BlobStore
-from ombud.web.deps import api_principal, blobs, db, require_json, require_multipart, settings
+from ombud.web.deps import (
+    api_principal,
+    app_settings,
+    blob_store,
+    db,
+    require_json,
+    require_multipart,
+)
 from ombud.web.problems import DB_RETRY_AFTER, PROBLEM
 
 REF = r"^C-\d{4}-\d{6,}$"
@@ -112,7 +123,7 @@ class Me(BaseModel):
              responses=problems(400, 413, 415, 429))
 def issue_token(
     body: Credentials, request: Request, session: DB,
-    cfg: Annotated[Settings, Depends(settings)],
+    cfg: Annotated[Settings, Depends(app_settings)],
 ) -> TokenOut:
     """Exchange staff credentials (password and TOTP code) for a bearer token."""
     ip = request.client.host if request.client else "?"
@@ -132,11 +143,13 @@ def me(who: Who) -> Me:
     201: {"description": "Filed", "headers": {"Location": {
         "description": "The case's URL", "schema": {"type": "string"}}}},
 })
-def create_case(
-    body: CaseIn, response: Response, session: DB, who: Who, idempotency_key: IdempotencyKey = None,
+async def create_case(
+    body: CaseIn, request: Request, response: Response, who: Who,
+    idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     """File a complaint. Send an ``Idempotency-Key`` so that a retry returns the same case."""
-    case, created = cases.file_case(session, who, body, idempotency_key=idempotency_key)
+    case, created = await cases.file_case(
+        request.app.state.engine, who, body, idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/cases/{case.reference}"
@@ -181,8 +194,8 @@ def add_message(reference: Ref, body: MessageIn, session: DB, who: Who) -> Messa
              dependencies=[Depends(require_multipart)], responses=problems(*WRITE, 404))
 def upload_attachment(
     reference: Ref, file: Annotated[UploadFile, File()], session: DB, who: Who,
-    store: Annotated[BlobStore, Depends(blobs)],
-    cfg: Annotated[Settings, Depends(settings)],
+    store: Annotated[BlobStore, Depends(blob_store)],
+    cfg: Annotated[Settings, Depends(app_settings)],
 ) -> AttachmentOut:
     """Attach a file (multipart ``file``); its type is judged from its bytes."""
     data = file.file.read(cfg.max_attachment_bytes + 1)
@@ -198,7 +211,7 @@ def upload_attachment(
                                                              "format": "binary"}}}}})
 def download_attachment(
     reference: Ref, attachment_id: Annotated[Id, Path()], session: DB, who: Who,
-    store: Annotated[BlobStore, Depends(blobs)],
+    store: Annotated[BlobStore, Depends(blob_store)],
 ) -> Response:
     """The bytes of an attachment, served as a download."""
     meta, data = attachments.read_attachment(session, who, reference, attachment_id, store)
@@ -223,3 +236,28 @@ def transition(reference: Ref, body: TransitionIn, session: DB, who: Who) -> Cas
 def assign(reference: Ref, body: AssignIn, session: DB, who: Who) -> CaseOut:
     """Give the case to a team and/or a handler."""
     return cases.assign(session, who, reference, body)
+
+
+@router.get("/cases/{reference}/evidence", responses=problems(403, 404))
+def list_evidence(reference: Ref, session: DB, who: Who) -> list[EvidenceOut]:
+    """The case's frozen evidence, oldest first (staff only)."""
+    return evidence_queries.evidence_page(session, who, reference).evidence
+
+
+@router.post("/cases/{reference}/evidence", status_code=202, responses=problems(403, 404))
+def pull_evidence(reference: Ref, session: DB, who: Who) -> QueuedOut:
+    """Queue a fresh pull of the case's evidence from the exchange."""
+    return evidence.request_capture(session, who, reference)
+
+
+@router.get("/cases/{reference}/findings", responses=problems(403, 404))
+def list_findings(reference: Ref, session: DB, who: Who) -> list[FindingOut]:
+    """The case's findings with the evidence each cites (staff only)."""
+    return evidence_queries.evidence_page(session, who, reference).findings
+
+
+@router.post("/cases/{reference}/findings", status_code=201,
+             dependencies=[Depends(require_json)], responses=problems(*WRITE, 404))
+def add_finding(reference: Ref, body: FindingIn, session: DB, who: Who) -> FindingOut:
+    """Save a finding; 422 unless it cites at least one piece of the case's evidence."""
+    return evidence_findings.add_finding(session, who, reference, body)

@@ -13,15 +13,24 @@ from ombud.cases import attachments, queries
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event, Status
 from ombud.cases.schemas import AssignIn, MessageIn, TransitionIn
-from ombud.cases.taxonomy import LABELS, Priority
+from ombud.cases.taxonomy import LABELS, SUBCATEGORIES, Priority
 from ombud.common.errors import OmbudError
 from ombud.config import Settings
+from ombud.evidence import findings as evidence_findings
+from ombud.evidence import queries as evidence_queries
+from ombud.evidence import service as evidence
+from ombud.evidence.schemas import Analysis, Fault, FindingIn
+from ombud.intake.social import merge as merging
+from ombud.intake.social import service as social
 from ombud.jobs import queries as job_queries
 from ombud.jobs import service as jobs
 from ombud.security import service as security
-from ombud.security.permissions import Principal, require
+from ombud.security.permissions import Principal, can_see_internal, require
 from ombud.security.roles import Permission
 from ombud.storage.blobs import BlobStore
+from ombud.triage import queries as triage_queries
+from ombud.triage import service as triage
+from ombud.triage.schemas import CorrectionIn
 from ombud.web import forms
 from ombud.web.deps import blobs, cookie_principal, db, settings
 from ombud.web.routes.portal import download_response
@@ -122,9 +131,13 @@ def _case_page(
     status_code: int = 200,
 ) -> Response:
     detail = queries.case_detail(session, who, reference)
+    found = (evidence_queries.evidence_page(session, who, reference)
+             if can_see_internal(who) else None)
     return render(request, "console/case.html", principal=who, case=detail,
                   errors=errors or {}, values=values or {}, **_people(session),
-                  status_code=status_code)
+                  evidence=found, analyses=list(Analysis), faults=list(Fault),
+                  triage=triage_queries.case_triage(session, who, reference),
+                  subcategories=SUBCATEGORIES, status_code=status_code)
 
 
 def _back(request: Request, reference: str, message: str) -> Response:
@@ -158,8 +171,8 @@ def message(
     """A reply to the customer, or an internal note."""
     form = "note" if visibility == "internal" else "reply"
     try:
-        cases.add_message(session, who, reference,
-                          MessageIn(body=body.strip(), visibility=visibility))
+        social.reply(session, who, reference,
+                     MessageIn(body=body.strip(), visibility=visibility))
     except (OmbudError, ValidationError) as exc:
         return _refused(request, session, who, reference, form, exc, {form: body})
     return _back(request, reference, "Note added." if form == "note" else "Reply sent.")
@@ -203,6 +216,21 @@ def transition(
     return _back(request, reference, f"The case is now {moved.status.value.replace('_', ' ')}.")
 
 
+@router.post("/console/cases/{reference}/triage", dependencies=CSRF)
+def correct_triage(
+    request: Request, reference: str, session: DB, who: Staff,
+    label: Annotated[str, Form(max_length=90)] = "",
+) -> Response:
+    """Correct the category and sub-category (kept for retraining, audited)."""
+    category, _, sub = label.partition("/")
+    try:
+        triage.correct(session, who, reference, CorrectionIn.model_validate(
+            {"category": category, "subcategory": sub}))
+    except (OmbudError, ValidationError) as exc:
+        return _refused(request, session, who, reference, "triage", exc)
+    return _back(request, reference, "Correction saved; the case is triaged again.")
+
+
 @router.post("/console/cases/{reference}/attachments", dependencies=CSRF)
 def upload(
     request: Request, reference: str, session: DB, who: Staff, cfg: Cfg, store: Store,
@@ -233,6 +261,87 @@ def download(
     """One of the case's files, as a download."""
     meta, data = attachments.read_attachment(session, who, reference, attachment_id, store)
     return download_response(meta.filename, meta.media_type, data)
+
+
+@router.get("/console/cases/{reference}/duplicates")
+def duplicates(request: Request, reference: str, session: DB, who: Staff) -> Response:
+    """Open cases that are likely the same matter, each with a merge button."""
+    return render(request, "console/duplicates.html", principal=who, reference=reference,
+                  suggestions=merging.duplicates(session, who, reference))
+
+
+@router.post("/console/cases/{reference}/merge", dependencies=CSRF)
+def merge(request: Request, reference: str, session: DB, who: Staff,
+          into: Annotated[str, Form(max_length=20)] = "") -> Response:
+    """Merge this case into another one (with its customer, if they differ)."""
+    try:
+        merging.merge_cases(session, who, reference, into.strip())
+    except OmbudError as exc:
+        return _refused(request, session, who, reference, "merge", exc, {"into": into})
+    return redirect(request, f"/console/cases/{into.strip()}",
+                    ("ok", f"Case {reference} was merged into this case."))
+
+
+@router.post("/console/cases/{reference}/evidence", dependencies=CSRF)
+def pull_evidence(request: Request, reference: str, session: DB, who: Staff) -> Response:
+    """Queue a fresh pull of the case's evidence from the exchange."""
+    try:
+        evidence.request_capture(session, who, reference)
+    except OmbudError as exc:
+        return _refused(request, session, who, reference, "evidence", exc)
+    return _back(request, reference, "Evidence capture queued.")
+
+
+@router.post("/console/cases/{reference}/analyses", dependencies=CSRF)
+def run_analysis(
+    request: Request, reference: str, session: DB, who: Staff,
+    analysis: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Queue an analysis of the case's latest evidence."""
+    if analysis not in Analysis._value2member_map_:
+        return _case_page(request, session, who, reference,
+                          {"analysis": "choose an analysis"}, status_code=422)
+    try:
+        evidence.request_analysis(session, who, reference, Analysis(analysis))
+    except OmbudError as exc:
+        return _refused(request, session, who, reference, "analysis", exc)
+    return _back(request, reference, f"The {analysis} analysis is queued.")
+
+
+@router.post("/console/cases/{reference}/findings", dependencies=CSRF)
+def add_finding(
+    request: Request, reference: str, session: DB, who: Staff,
+    fault: Annotated[str, Form(max_length=16)] = "",
+    verdict: Annotated[str, Form(max_length=48)] = "",
+    summary: Annotated[str, Form(max_length=20_000)] = "",
+    loss_asset: Annotated[str, Form(max_length=16)] = "",
+    loss_amount: Annotated[str, Form(max_length=60)] = "",
+    loss_usd: Annotated[str, Form(max_length=60)] = "",
+    evidence_ids: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """A finding written by staff, citing evidence of the case."""
+    values = {"fault": fault, "verdict": verdict, "finding": summary, "loss_asset": loss_asset,
+              "loss_amount": loss_amount, "loss_usd": loss_usd}
+    try:
+        data = FindingIn.model_validate({
+            "fault": fault, "verdict": verdict, "summary": summary,
+            "loss_asset": loss_asset.strip().upper() or None,
+            "loss_amount": loss_amount.strip() or None, "loss_usd": loss_usd.strip() or None,
+            "evidence_ids": [int(i) for i in evidence_ids or [] if i.isdigit()]})
+        evidence_findings.add_finding(session, who, reference, data)
+    except (OmbudError, ValidationError) as exc:
+        return _refused(request, session, who, reference, "finding", exc, values)
+    return _back(request, reference, "Finding saved.")
+
+
+@router.get("/console/cases/{reference}/evidence/{evidence_id}")
+def evidence_body(
+    reference: str, evidence_id: int, session: DB, who: Staff, store: Store,
+) -> Response:
+    """The stored body of one piece of evidence: a chart as a PNG, records as JSON."""
+    meta, data = evidence_queries.evidence_bytes(session, who, reference, evidence_id, store)
+    return Response(data, media_type=meta.media_type, headers={
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/console/jobs")
