@@ -22,9 +22,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/ombud demo
 
-test: $(STAMP) check-browser lint test-sqlite
+# Without CI=true the Redis tests are left out (a fresh machine has no Redis server);
+# with CI=true the services are started first and every test runs on SQLite and PostgreSQL.
 ifeq ($(CI),true)
-test: test-postgres
+PYTEST_SELECT :=
+test: $(STAMP) check-browser lint ci-services test-sqlite test-postgres
+else
+PYTEST_SELECT := -m "not redis"
+test: $(STAMP) check-browser lint test-sqlite
 endif
 
 lint: $(STAMP)
@@ -45,20 +50,23 @@ check-browser:
 	fi
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_SELECT) tests
 
 ci-services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
 		echo "starting PostgreSQL"; \
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
 		for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@command -v redis-server >/dev/null || { \
+		echo "installing Debian's redis-server"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
 		echo "starting Redis"; \
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; }
 
 test-postgres: $(STAMP) ci-services
-	OMBUD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 tests
+	OMBUD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadfile tests
 
 docs: $(STAMP)
 	$(BIN)/ombud docs

@@ -23,7 +23,7 @@ from tests.intake.conftest import free_port
 
 REDIS_URL = os.environ.get("OMBUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 OMBUD = Path(__file__).resolve().parents[3] / ".venv" / "bin" / "ombud"
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("kb_seeded")]
+pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.usefixtures("kb_seeded")]
 
 
 def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
