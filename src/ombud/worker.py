@@ -66,7 +66,7 @@ def periodic(settings: Settings) -> list[Periodic]:
 def embedded_runner(settings: Settings, sessions: sessionmaker[Session]) -> EmbeddedRunner:
     """The in-process runner of the embedded default."""
     return EmbeddedRunner(sessions, handlers(settings), poll_seconds=settings.job_poll_seconds,
-                          periodic=periodic(settings))
+                          periodic=periodic(settings), warm=_MODEL.get)
 
 
 def run_worker(settings: Settings, sessions: sessionmaker[Session]) -> None:
@@ -75,4 +75,4 @@ def run_worker(settings: Settings, sessions: sessionmaker[Session]) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     run_loop(sessions, handlers(settings), stop, poll_seconds=settings.job_poll_seconds,
-             periodic=periodic(settings))
+             periodic=periodic(settings), warm=_MODEL.get)

@@ -40,9 +40,17 @@ def run_loop(
     poll_seconds: float = 0.5,
     periodic: list[Periodic] | None = None,
     name: str | None = None,
+    warm: Callable[[Session], object] | None = None,
 ) -> None:
-    """Run due jobs until ``stop`` is set; sleep ``poll_seconds`` when the queue is empty."""
+    """Run due jobs until ``stop`` is set; sleep ``poll_seconds`` when the queue is empty.
+
+    ``warm`` runs once first, outside any transaction: slow set-up (a model to train) done
+    there never holds a write lock that the web's writers wait on.
+    """
     name = name or worker_name()
+    if warm is not None:
+        with sessions() as session:
+            warm(session)
     log.info("job worker %s started", name)
     while not stop.is_set():
         ran = 0
@@ -76,12 +84,13 @@ class EmbeddedRunner:
         *,
         poll_seconds: float = 0.5,
         periodic: list[Periodic] | None = None,
+        warm: Callable[[Session], object] | None = None,
     ) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=run_loop, name="ombud-jobs", daemon=True,
             args=(sessions, handlers, self._stop),
-            kwargs={"poll_seconds": poll_seconds, "periodic": periodic},
+            kwargs={"poll_seconds": poll_seconds, "periodic": periodic, "warm": warm},
         )
 
     def start(self) -> None:
