@@ -133,7 +133,7 @@ def login(ev: Evidence, text: str, as_of: dt.datetime) -> Outcome:
     if not raw:
         raise Undetermined("the exchange returned no security events for the account",
                            ev, "security_events")
-    events = [lr.SecurityEvent(e.id, e.at, lr.EventKind(e.kind.value), e.ip, e.country,
+    events = [lr.SecurityEvent(e.id, e.at, e.kind, e.ip, e.country,
                                e.device_id, e.lat, e.lon) for e in raw]
     review = lr.review_logins(events, now=as_of, since=as_of - REVIEW_PERIOD)
     kinds = {f.kind for f in review.flags}

@@ -15,21 +15,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from ombud.exchange.dto import SecurityEventKind
+
 EARTH_RADIUS_KM = 6371.0088
 
 
-class EventKind(StrEnum):
-    """Kinds of security event."""
-
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    TWO_FA_CHANGED = "2fa_changed"
-    PASSWORD_CHANGED = "password_changed"
-    EMAIL_CHANGED = "email_changed"
-    PHONE_CHANGED = "phone_changed"
-    API_KEY_CREATED = "api_key_created"
-    WITHDRAWAL_ADDRESS_ADDED = "withdrawal_address_added"
-    WITHDRAWAL = "withdrawal"
+#: Kinds of security event: the exchange gateway's own enumeration.
+EventKind = SecurityEventKind
 
 
 CREDENTIAL_CHANGES = frozenset({
