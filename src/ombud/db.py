@@ -241,10 +241,6 @@ class GroupCommit(Generic[T, R]):
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, item: T) -> R:
-        """Run ``item`` in the next group transaction and return its result (or raise)."""
-        return self.enqueue(item).result()
-
     def enqueue(self, item: T) -> Future[R]:
         """Queue ``item`` for the next group transaction; its future holds the result.
         (An event loop awaits it with ``asyncio.wrap_future`` and blocks no thread.)"""
