@@ -43,8 +43,8 @@ async def db(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
-def blobs(request: Request) -> BlobStore:
-    """The attachment store."""
+async def blobs(request: Request) -> BlobStore:
+    """The attachment store (an async dependency: an attribute read needs no thread)."""
     store: BlobStore = request.app.state.blobs
     return store
 
@@ -52,11 +52,6 @@ def blobs(request: Request) -> BlobStore:
 async def app_settings(request: Request) -> Settings:
     """``settings`` as an async dependency: no thread hop for an attribute read."""
     return settings(request)
-
-
-async def blob_store(request: Request) -> BlobStore:
-    """``blobs`` as an async dependency."""
-    return blobs(request)
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -38,7 +38,7 @@ from ombud.storage.blobs import BlobStore
 from ombud.web.deps import (
     api_principal,
     app_settings,
-    blob_store,
+    blobs,
     db,
     require_json,
     require_multipart,
@@ -194,7 +194,7 @@ def add_message(reference: Ref, body: MessageIn, session: DB, who: Who) -> Messa
              dependencies=[Depends(require_multipart)], responses=problems(*WRITE, 404))
 def upload_attachment(
     reference: Ref, file: Annotated[UploadFile, File()], session: DB, who: Who,
-    store: Annotated[BlobStore, Depends(blob_store)],
+    store: Annotated[BlobStore, Depends(blobs)],
     cfg: Annotated[Settings, Depends(app_settings)],
 ) -> AttachmentOut:
     """Attach a file (multipart ``file``); its type is judged from its bytes."""
@@ -211,7 +211,7 @@ def upload_attachment(
                                                              "format": "binary"}}}}})
 def download_attachment(
     reference: Ref, attachment_id: Annotated[Id, Path()], session: DB, who: Who,
-    store: Annotated[BlobStore, Depends(blob_store)],
+    store: Annotated[BlobStore, Depends(blobs)],
 ) -> Response:
     """The bytes of an attachment, served as a download."""
     meta, data = attachments.read_attachment(session, who, reference, attachment_id, store)
