@@ -22,13 +22,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/ombud demo
 
-# Without CI=true the Redis tests are left out (a fresh machine has no Redis server);
-# with CI=true the services are started first and every test runs on SQLite and PostgreSQL.
+# Without CI=true the Redis and IMAP tests are left out (a fresh machine has no Redis server
+# and no Dovecot); with CI=true the services are installed or started first and every test
+# runs on SQLite and PostgreSQL.
 ifeq ($(CI),true)
 PYTEST_SELECT :=
 test: $(STAMP) check-browser lint ci-services test-sqlite test-postgres
 else
-PYTEST_SELECT := -m "not redis"
+PYTEST_SELECT := -m "not redis and not imap"
 test: $(STAMP) check-browser lint test-sqlite
 endif
 
@@ -64,6 +65,10 @@ ci-services:
 		echo "starting Redis"; \
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
 			--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; }
+	@command -v dovecot >/dev/null || { \
+		echo "installing Debian's dovecot-imapd (the IMAP tests start their own)"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
 
 test-postgres: $(STAMP) ci-services
 	OMBUD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadfile tests

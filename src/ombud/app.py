@@ -16,7 +16,20 @@ from ombud.security.service import KnownCustomers
 from ombud.storage.blobs import LocalBlobStore
 from ombud.web import problems
 from ombud.web.middleware import BodyLimit, RequestContext
-from ombud.web.routes import api, chat, console, ops, portal, webhooks
+from ombud.web.routes import (
+    api,
+    api_resolution,
+    chat,
+    console,
+    decisions_console,
+    decisions_portal,
+    intake_console,
+    ops,
+    portal,
+    survey,
+    triage_console,
+    webhooks,
+)
 from ombud.worker import embedded_runner
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -51,7 +64,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.blobs = LocalBlobStore(settings.blob_dir)
     app.state.known_customers = KnownCustomers()
     problems.install(app)
-    for router in (ops.router, api.router, chat.router, console.router, portal.router,
+    for router in (ops.router, api.router, api_resolution.router, chat.router, console.router,
+                   decisions_console.router, intake_console.router, portal.router,
+                   decisions_portal.router, survey.router, triage_console.router,
                    webhooks.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

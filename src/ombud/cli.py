@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +20,13 @@ from ombud import migrate as migrations
 from ombud.audit import verify as audit_verify
 from ombud.cases import lifecycle
 from ombud.common import logs
+from ombud.common.errors import OmbudError
 from ombud.config import Settings
 from ombud.db import make_engine, session_factory
+from ombud.exchange.factory import build_gateway
+from ombud.intake.email import imap
 from ombud.intake.email.listener import start_listener
+from ombud.resolution import reconcile
 from ombud.security import service as security
 from ombud.security.roles import Role
 from ombud.security.tokens import customer_token
@@ -87,6 +92,11 @@ def demo(host: str = "127.0.0.1", port: int = 8000) -> None:
               f"http://{host}:{port}/portal/login?token={token}", soft_wrap=True)
     out.print(f"Or ask for an email link at http://{host}:{port}/portal "
               f"(outbound mail is written to {settings.outbox_dir}/)", soft_wrap=True)
+    secret = demo_data.telegram_secret(settings)
+    os.environ["OMBUD_TELEGRAM_SECRET_TOKEN"] = secret  # the served app reads the environment
+    for line in demo_data.telegram_lines(settings, f"http://{host}:{port}", secret,
+                                         int(time.time())):
+        out.print(line, soft_wrap=True)
     try:
         mail = start_listener(settings, sessions, LocalBlobStore(settings.blob_dir), host=host)
         out.print(f"Mail complaints to anyone@{host} over SMTP on port {mail.port}", soft_wrap=True)
@@ -139,6 +149,33 @@ def mail_listener(
         runner.stop()
 
 
+@app.command("mail-poll")
+def mail_poll(
+    once: Annotated[bool, typer.Option(help="poll one batch, print what it did, and exit")] = False,
+) -> None:
+    """Register complaints from the IMAP mailbox of OMBUD_IMAP_* until stopped."""
+    settings = _settings()
+    sessions = session_factory(make_engine(settings))
+    runner = embedded_runner(settings, sessions) if settings.jobs_inline and not once else None
+    if runner is not None:
+        runner.start()
+    stop = threading.Event()
+    for sig in () if once else (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        result = imap.run(settings, sessions, LocalBlobStore(settings.blob_dir), stop, once=once)
+    except OmbudError as exc:
+        out.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        if runner is not None:
+            runner.stop()
+    if result is not None:
+        out.print(f"fetched {result.fetched}, registered {result.registered}, "
+                  f"held as too big {result.held}" + (", stopped at an error" if result.stopped
+                                                      else ""))
+
+
 @app.command("create-staff")
 def create_staff(
     username: str,
@@ -171,6 +208,28 @@ def verify_audit() -> None:
         return
     for problem in report.problems:
         out.print(f"[red]TAMPERED[/] {problem}")
+    raise typer.Exit(1)
+
+
+@app.command("reconcile")
+def reconcile_remedies() -> None:
+    """Compare Ombud's remedies with the exchange's ledger; exit 1 listing every difference."""
+    settings = _settings()
+    with session_factory(make_engine(settings))() as session:
+        report = reconcile.run(session, build_gateway(settings))
+    searched = ("and searched the exchange's transfers for unknown Ombud client ids"
+                if report.listed else "(this exchange cannot list its transfers)")
+    out.print(f"checked {report.checked} remedies {searched}", soft_wrap=True)
+    if not report.differences:
+        out.print("[green]Ombud and the exchange agree[/]")
+        return
+    table = Table(title=f"{len(report.differences)} differences")
+    for col in ("problem", "case", "remedy", "client id", "detail"):
+        table.add_column(col)
+    for d in report.differences:
+        table.add_row(d.problem, d.reference or "-", str(d.remedy_id or "-"), d.client_id,
+                      d.detail)
+    out.print(table)
     raise typer.Exit(1)
 
 

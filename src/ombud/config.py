@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = 256 * 1024
     jobs_inline: bool = True
     job_poll_seconds: float = 0.5
+    job_stale_seconds: float = 300.0  # a job running this long under a worker is abandoned
     audit_anchor_seconds: int = 300
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
@@ -34,8 +35,17 @@ class Settings(BaseSettings):
     mail_from: str = "complaints@ombud.local"
     mail_max_bytes: int = 30 * 1024 * 1024
     smtp_listen_port: int = 2525
+    # IMAP polling of a complaints mailbox (``ombud mail-poll``); off while imap_host is None
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_ssl: bool = True  # IMAPS with a verified certificate; False: plain IMAP (local only)
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_mailbox: str = "INBOX"
+    imap_poll_seconds: float = 60.0
     support_phone: str = "+44 20 0000 0000"
     public_url: str = "http://127.0.0.1:8000"
+    survey_valid_days: int = Field(default=90, ge=1)  # how long a survey link takes answers
     db_pool_size: int = 10
     log_level: str = "INFO"
     # social channels: webhook secrets, send credentials, and each platform's API base URL
@@ -55,6 +65,9 @@ class Settings(BaseSettings):
     okx_base_url: str = "https://www.okx.com"
     okx_demo: bool = False  # OKX demo trading (x-simulated-trading: 1)
     redis_url: str | None = None  # chat fan-out across processes; None = in-process
+    fault_points: str = ""  # crash tests only: comma-separated points where a worker dies
+    deemed_acceptance: bool = True  # a decision not answered by its deadline: accepted, or lapsed
+    reopen_days: int = 30  # a customer may reopen a resolved case within this many days
 
     @property
     def blob_dir(self) -> Path:

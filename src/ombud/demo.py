@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import secrets
+import shlex
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,15 +16,24 @@ from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import AssignIn, CaseIn, MessageIn, TransitionIn
 from ombud.cases.taxonomy import Category, Channel
+from ombud.common.clock import utcnow
 from ombud.config import Settings
+from ombud.evidence import findings as evidence_findings
+from ombud.evidence import queries as evidence_queries
+from ombud.evidence.schemas import Fault, FindingIn
 from ombud.exchange import SCENARIOS, Scenario
 from ombud.exchange.factory import open_sim
 from ombud.intake.chat import kb
 from ombud.intake.chat.schemas import ArticleIn
+from ombud.intake.social import telegram
 from ombud.jobs.service import run_due
+from ombud.resolution import outcomes
+from ombud.resolution import service as resolution
+from ombud.resolution.policy import RemedyKind
+from ombud.resolution.schemas import DecisionIn, PointIn, ProposalIn, RemedyIn
 from ombud.security import service as security
 from ombud.security.permissions import SYSTEM, Principal
-from ombud.security.roles import Role
+from ombud.security.roles import Permission, Role
 from ombud.security.tables import Staff
 from ombud.worker import handlers
 
@@ -156,14 +169,80 @@ def seed(session: Session, settings: Settings) -> list[DemoLogin]:
         for event in (Event.TRIAGE, Event.START_INVESTIGATION):  # queues the evidence capture
             cases.apply_transition(session, SYSTEM, case.reference, TransitionIn(event=event))
         references.append(case.reference)
-    run_due(session, "demo-seed", handlers(settings), limit=10 * len(CASES))
+    past = _open_precedents(session, settings)  # triaged by the triage job
+    run_due(session, "demo-seed", handlers(settings), limit=10 * (len(CASES) + len(past)))
+    for ref in past:  # queues the evidence capture
+        cases.apply_transition(session, SYSTEM, ref,
+                               TransitionIn(event=Event.START_INVESTIGATION))
+    run_due(session, "demo-seed", handlers(settings), limit=10 * len(past))
     first = references[0]
     bob = Principal(kind="staff", id=staff_ids["bob"], name="Bob", role=Role.SPECIALIST,
                     team_id=teams["Trading"].id)
     cases.add_message(session, bob, first, MessageIn(
         body="The replay shows the book was thin above 1 BTC; the fill matches it.",
         visibility="internal"))
+    ana = Principal(kind="staff", id=staff_ids["ana"], name="Ana", role=Role.APPROVER,
+                    team_id=teams["Trading"].id)
+    _decide_precedents(session, settings, past, bob, ana)
+    run_due(session, "demo-seed", handlers(settings), limit=10 * len(past))
     return logins
+
+
+#: Decided cases like the delayed-fill one, so that its decision has precedents: (uid,
+#: summary, text, measured loss and compensation in USDT, fault, days before the demo).
+PRECEDENTS = [
+    ("100200310", "Market buy filled late during an engine incident",
+     "At 14:05 UTC my 0.8 BTC-USDT market buy was accepted at once but filled seconds later, "
+     "at a worse price.", "120", "120", "platform", 40),
+    ("100200311", "Late fill on my market order",
+     "At 09:30 UTC my BTC-USDT market buy was accepted at once but filled more than a second "
+     "later.", "300", "300", "platform", 25),
+    ("100200312", "Market order filled late and higher",
+     "At 21:10 UTC my BTC-USDT market buy was accepted at once but filled seconds later; the "
+     "status page showed nothing.", "90", "45", "undetermined", 12),
+]
+
+
+def _open_precedents(session: Session, settings: Settings) -> list[str]:
+    """Open the precedent cases (their customers have accounts on the simulated exchange)."""
+    open_sim(settings).open_accounts(p[0] for p in PRECEDENTS)
+    refs = []
+    for uid, summary, text, loss, _paid, _fault, days in PRECEDENTS:
+        case, _ = cases.open_case(session, SYSTEM, CaseIn(
+            summary=summary, description=text, desired_outcome="Compensate the delay",
+            category=Category.TRADE_DISPUTE, asset="USDT", amount=Decimal(loss),
+            language="en", channel=Channel.WEB, customer_uid=uid,
+            customer_email=f"u{uid}@mail.example", jurisdiction="GB",
+        ), received_at=utcnow() - dt.timedelta(days=days))
+        refs.append(case.reference)
+    return refs
+
+
+def _decide_precedents(session: Session, settings: Settings, refs: list[str], bob: Principal,
+                       ana: Principal) -> None:
+    """Bob finds and decides each precedent case (Ana approves where the decision needs it);
+    its customer accepts, so that the case is indexed as a precedent."""
+    cfg = resolution.Config.from_settings(settings)
+    for ref, (_uid, summary, _text, loss, paid, fault, _days) in zip(refs, PRECEDENTS,
+                                                                       strict=True):
+        case_id = cases.load(session, SYSTEM, ref, Permission.VIEW_CASE).id
+        cited = [e.id for e in evidence_queries.for_case(session, case_id).evidence][:3]
+        finding = evidence_findings.add_finding(session, bob, ref, FindingIn(
+            fault=Fault(fault), verdict="delayed_fill", loss_asset="USDT",
+            loss_amount=Decimal(loss), loss_usd=Decimal(loss), evidence_ids=cited,
+            summary=f"Matched late during a matching-engine incident; the delay cost {loss} "
+                    "USDT."))
+        resolution.draft(session, bob, ref, ProposalIn(
+            outcome="upheld", summary="The order was filled late.",
+            justification="The measured loss times the fault share, as clause TD-1 says.",
+            points=[PointIn(point=summary, finding_id=finding.id, upheld=True,
+                            reason="The fill came late; the fault share decides the amount.")],
+            remedies=[RemedyIn(kind=RemedyKind.COMPENSATION, clause_id="TD-1", asset="USDT",
+                               amount=Decimal(paid), finding_id=finding.id)]))
+        if resolution.submit(session, bob, ref, cfg).status == "awaiting_approval":
+            resolution.approve(session, ana, ref, DecisionIn(note="Within the policy."), cfg)
+        customer = cases.load(session, SYSTEM, ref, Permission.VIEW_CASE).customer_id
+        outcomes.accept(session, Principal(kind="customer", id=customer), ref)
 
 
 def _stage_scenarios(settings: Settings) -> dict[str, Scenario]:
@@ -173,3 +252,53 @@ def _stage_scenarios(settings: Settings) -> dict[str, Scenario]:
     accounts = {case[-1]: case[0] for case in CASES}
     return {name: make(sim, accounts[name]) for name, make in SCENARIOS.items()
             if name in accounts}
+
+
+#: Where the demo keeps its Telegram webhook secret between runs.
+TELEGRAM_SECRET_FILE = "demo-telegram-secret"
+
+
+def telegram_secret(settings: Settings) -> str:
+    """The demo's Telegram webhook secret: OMBUD_TELEGRAM_SECRET_TOKEN, or one made on the
+    first run and kept in the data folder (letters, digits, ``_`` and ``-``, as Telegram
+    allows)."""
+    if settings.telegram_secret_token:
+        return settings.telegram_secret_token
+    path = settings.data_dir / TELEGRAM_SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def telegram_update(update_id: int, text: str) -> bytes:
+    """A private-chat text Update as the Bot API delivers it (for trying the webhook)."""
+    person = {"id": 424242, "first_name": "Demo", "last_name": "Customer",
+              "language_code": "en"}
+    return json.dumps({"update_id": update_id, "message": {
+        "message_id": 1, "date": update_id, "chat": {**person, "type": "private"},
+        "from": person, "text": text}}).encode()
+
+
+def telegram_lines(settings: Settings, base_url: str, secret: str, update_id: int) -> list[str]:
+    """What ``ombud demo`` says about Telegram: the webhook and its secret, a command that
+    posts a signed sample update, and how to connect a real bot."""
+    hook = f"{base_url}/webhooks/telegram"
+    body = telegram_update(update_id, "My withdrawal of 250 USDT has been pending for 3 days")
+    curl = (f"curl -X POST {hook} -H 'Content-Type: application/json' "
+            f"-H '{telegram.HEADER}: {secret}' -d {shlex.quote(body.decode())}")
+    public = settings.public_url if settings.public_url.startswith("https://") else (
+        "$OMBUD_PUBLIC_URL")
+    sending = ("acknowledgements and replies go out through your bot"
+               if settings.telegram_bot_token else
+               "until OMBUD_TELEGRAM_BOT_TOKEN is set, a Telegram complaint is registered and "
+               "its acknowledgement waits in the job queue")
+    return [
+        f"Telegram webhook: {hook} (secret token {secret}); {sending}",
+        f"Post a signed update (a second post of the same update_id is refused): {curl}",
+        "For a real bot: make one with @BotFather, set OMBUD_TELEGRAM_BOT_TOKEN, and "
+        "OMBUD_PUBLIC_URL to this server's public HTTPS address, then run: curl "
+        f"https://api.telegram.org/bot$OMBUD_TELEGRAM_BOT_TOKEN/setWebhook "
+        f"-d url={public}/webhooks/telegram -d secret_token={secret}",
+    ]

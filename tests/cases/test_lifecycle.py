@@ -23,6 +23,10 @@ from ombud.cases.lifecycle import (
 )
 
 S, E = Status, Event
+#: States in which an individual decision is in flight or made: an incident's answer must not
+#: resolve a case over it (written independently of lifecycle.BEFORE_DECISION).
+DECIDING = frozenset({S.PROPOSED, S.ACCEPTED, S.EXECUTING, S.OBJECTED, S.RE_REVIEW,
+                      S.APPEALED, S.REFERRED})
 
 
 def _reachable() -> frozenset[Status]:
@@ -53,6 +57,7 @@ def contexts(draw: st.DrawFn, proposer: int | None) -> Context:
         open_remedies=draw(st.sampled_from([0, 0, 1, 2])),
         within_reopen_window=draw(st.booleans()),
         reason=draw(st.sampled_from(["", "  ", "duplicate of C-2026-000001", "spam"])),
+        incident_ref=draw(st.sampled_from(["", "", "C-2026-000009"])),
     )
 
 
@@ -62,7 +67,7 @@ def passing(draw: st.DrawFn, proposer: int | None) -> Context:
     actor = draw(st.integers(1, 3).filter(lambda a: a != proposer))
     return Context(actor_id=actor, proposer_id=proposer, cited_findings=draw(st.integers(1, 3)),
                    needs_approval=draw(st.booleans()), approved_by_other=True,
-                   reason="customer asked")
+                   reason="customer asked", incident_ref="C-2026-000009")
 
 
 def refusal(state: Status, event: Event, ctx: Context) -> str | None:
@@ -77,11 +82,15 @@ def refusal(state: Status, event: Event, ctx: Context) -> str | None:
             ctx.actor_id is None or ctx.actor_id == ctx.proposer_id
         ):
             return "same reviewer"
+    if event is E.START_RE_REVIEW and (ctx.actor_id is None or ctx.actor_id == ctx.proposer_id):
+        return "same reviewer"
     if event in (E.CLOSE, E.COMPLETE) and ctx.open_remedies > 0:
         return "open remedies"
     if event is E.REOPEN and not ctx.within_reopen_window:
         return "window"
-    if event in (E.REJECT, E.WITHDRAW) and not ctx.reason.strip():
+    if event is E.RESOLVE_BY_INCIDENT and not ctx.incident_ref:
+        return "not an incident answer"
+    if event in (E.REJECT, E.WITHDRAW, E.RESOLVE_BY_INCIDENT) and not ctx.reason.strip():
         return "no reason"
     return None
 
@@ -120,6 +129,9 @@ class Lifecycle(RuleBasedStateMachine):
             self.proposer = ctx.actor_id
         if event in (E.CLOSE, E.COMPLETE):
             assert ctx.open_remedies == 0
+        if event is E.RESOLVE_BY_INCIDENT:
+            assert before not in DECIDING and ctx.incident_ref and ctx.reason.strip()
+            assert after is S.RESOLVED
         self.state = after
 
     @rule(event=st.sampled_from(list(Event)), data=st.data())
@@ -218,7 +230,9 @@ def test_closing_or_completing_with_open_remedies_is_refused(state: Status, even
 def test_objection_goes_to_re_review_then_back_to_proposed() -> None:
     state = transition(S.PROPOSED, E.OBJECT)
     assert state is S.OBJECTED
-    state = transition(state, E.START_RE_REVIEW)
+    with pytest.raises(GuardFailed, match="someone other than the original proposer"):
+        transition(state, E.START_RE_REVIEW, Context(actor_id=1, proposer_id=1))
+    state = transition(state, E.START_RE_REVIEW, GOOD)
     assert state is S.RE_REVIEW
     assert transition(state, E.PROPOSE, GOOD) is S.PROPOSED
 
@@ -230,6 +244,24 @@ def test_reject_and_withdraw_need_a_reason_and_reopen_a_window() -> None:
     with pytest.raises(GuardFailed, match="reopening window"):
         transition(S.CLOSED, E.REOPEN, Context(within_reopen_window=False))
     assert transition(S.CLOSED, E.REOPEN) is S.INVESTIGATING
+
+
+@pytest.mark.parametrize("state", [S.RECEIVED, S.NEEDS_INFO, S.TRIAGED, S.INVESTIGATING,
+                                   S.AWAITING_CUSTOMER])
+def test_an_incidents_final_answer_resolves_a_member_before_any_decision(state: Status) -> None:
+    with pytest.raises(GuardFailed, match="only a major incident's final answer"):
+        transition(state, E.RESOLVE_BY_INCIDENT, Context(reason="the outage is over"))
+    with pytest.raises(GuardFailed, match="resolve_by_incident needs a reason"):
+        transition(state, E.RESOLVE_BY_INCIDENT, Context(incident_ref="C-2026-000009"))
+    answered = Context(incident_ref="C-2026-000009", reason="answered by major incident")
+    assert transition(state, E.RESOLVE_BY_INCIDENT, answered) is S.RESOLVED
+
+
+@pytest.mark.parametrize("state", sorted(DECIDING | TERMINAL | {S.RESOLVED, S.CLOSED}))
+def test_an_incident_never_resolves_over_a_decision_or_a_finished_case(state: Status) -> None:
+    answered = Context(incident_ref="C-2026-000009", reason="answered by major incident")
+    with pytest.raises(IllegalTransition):
+        transition(state, E.RESOLVE_BY_INCIDENT, answered)
 
 
 def test_illegal_moves_name_the_event_and_the_state() -> None:

@@ -3,6 +3,8 @@ second seed keeps the data."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,14 +14,23 @@ from ombud.config import Settings
 from ombud.evidence import queries
 from ombud.evidence.tables import EvidenceItem
 from ombud.exchange import SCENARIOS
+from ombud.resolution import service as resolution
 from ombud.security.permissions import SYSTEM
 
 
 def test_every_demo_case_has_its_scenarios_verdict_and_a_second_seed_changes_nothing(
         settings: Settings, session: Session) -> None:
     demo.seed(session, settings)
-    cases = list(session.scalars(select(Case).order_by(Case.id)))
+    every = list(session.scalars(select(Case).order_by(Case.id)))
+    cases, decided = every[:len(demo.CASES)], every[len(demo.CASES):]
     assert len(cases) == len(demo.CASES) == len(SCENARIOS)
+    assert [c.status for c in decided] == ["resolved"] * len(demo.PRECEDENTS)
+    ready = next(c for c, spec in zip(cases, demo.CASES, strict=True) if spec[-1] == "delayed_fill")
+    suggestion = resolution.suggest(session, SYSTEM, ready.reference)
+    assert {c.subcategory for c in decided} == {"delayed_fill"}  # triaged by the job
+    assert len(suggestion.precedents) >= 2
+    assert {p.reference for p in suggestion.precedents} <= {c.reference for c in decided}
+    assert suggestion.ratio_range is not None and suggestion.ratio_range[1] == Decimal(1)
     staged = demo._stage_scenarios(settings.model_copy(update={"data_dir": settings.data_dir
                                                                / "again"}))
     for case, spec in zip(cases, demo.CASES, strict=True):
@@ -31,6 +42,6 @@ def test_every_demo_case_has_its_scenarios_verdict_and_a_second_seed_changes_not
     charts = session.scalar(select(func.count()).where(EvidenceItem.media_type == "image/png"))
     evidence = session.scalar(select(func.count()).select_from(EvidenceItem))
     demo.seed(session, settings)
-    assert session.scalar(select(func.count()).select_from(Case)) == len(cases)
+    assert session.scalar(select(func.count()).select_from(Case)) == len(every)
     assert session.scalar(select(func.count()).select_from(EvidenceItem)) == evidence
     assert charts == 4  # the two replays and the two liquidation checks draw one chart each

@@ -70,10 +70,11 @@ def test_the_proposal_guard_sees_findings_that_cite_evidence(
     assert session.scalars(select(Case.cited_findings).where(Case.reference == ref)).one() == 0
     for event in (Event.TRIAGE, Event.START_INVESTIGATION):
         cases.apply_transition(session, who, ref, TransitionIn(event=event))
+    case_id = session.scalars(select(Case.id).where(Case.reference == ref)).one()
     with pytest.raises(Conflict, match="finding that cites evidence"):
-        cases.apply_transition(session, who, ref, TransitionIn(event=Event.PROPOSE))
+        cases.advance(session, who, case_id, Event.PROPOSE)
     run_jobs(world.settings, session)
     session.expire_all()
     assert session.scalars(select(Case.cited_findings).where(Case.reference == ref)).one() == 1
-    moved = cases.apply_transition(session, who, ref, TransitionIn(event=Event.PROPOSE))
-    assert moved.status.value == "proposed"
+    moved = cases.advance(session, who, case_id, Event.PROPOSE)
+    assert moved.status == "proposed"

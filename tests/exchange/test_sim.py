@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from decimal import Decimal
 from pathlib import Path
 
@@ -208,3 +209,71 @@ def test_aware_times_in_other_zones_are_kept_in_utc() -> None:
     hk = dt.datetime(2026, 3, 2, 17, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     trade = dto.Trade("X", "1", D(1), D(1), dto.Side.BUY, hk)
     assert trade.ts.tzinfo is dt.UTC and trade.ts.hour == 9
+
+
+def _credit_all(path: str, client_ids: list[str]) -> None:
+    """Child process: credit 1 USDT to carol once per client id, through a shared instance."""
+    for client_id in client_ids:
+        SimExchange.shared(Path(path)).credit("carol", "USDT", D(1), client_id)
+
+
+def test_processes_sharing_the_saved_exchange_lose_no_credit_and_pay_each_id_once(
+        tmp_path: Path) -> None:
+    path = tmp_path / "exchange.json"
+    SimExchange.open(path).open_account("carol")
+    ids = [f"OMB-{n}" for n in range(150)]
+    ctx = multiprocessing.get_context("spawn")
+    # three processes; the middle one overlaps both others, as a retry by another worker would
+    procs = [ctx.Process(target=_credit_all, args=(str(path), part))
+             for part in (ids[:100], ids[50:150], ids[100:])]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [proc.exitcode for proc in procs] == [0, 0, 0]
+    sim = SimExchange.open(path)
+    assert sorted(t.client_id for t in sim.transfers()) == sorted(ids)
+    assert sim.balances("carol") == [dto.Balance("USDT", D(150))]
+    bills = sim.bills("carol", EVER)
+    assert len(bills) == 150 and len({b.bill_id for b in bills}) == 150
+    assert sum(b.bal_chg for b in sim.bills("treasury", EVER, "USDT")) == D(-150)
+
+
+def test_an_instance_catches_up_with_actions_and_set_up_changes_made_elsewhere(
+        tmp_path: Path) -> None:
+    path = tmp_path / "exchange.json"
+    one, two = SimExchange.open(path), SimExchange.open(path)
+    one.open_account("carol")  # rewrites the snapshot: two must reload before acting
+    two.credit("carol", "USDT", D(5), "c-1")
+    assert one.transfer_state("c-1") is not None  # one reads two's journal line
+    one.freeze_account("carol", "theft")
+    two.open_account("dave", {"BTC": D(1)})  # a snapshot that includes the journal so far
+    three = SimExchange.open(path)
+    assert three.balances("carol") == [dto.Balance("USDT", D(5))]
+    assert three.state.frozen == {"carol": "theft"} and three.balances("dave")
+    assert one.credit("carol", "USDT", D(5), "c-1") == two.transfer_state("c-1")
+    assert SimExchange.open(path).balances("carol") == [dto.Balance("USDT", D(5))]
+
+
+def test_a_torn_journal_line_left_by_a_killed_writer_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "exchange.json"
+    sim = SimExchange.open(path)
+    sim.open_account("carol")
+    sim.credit("carol", "USDT", D(2), "c-1")
+    journal = path.with_name("exchange.json.journal")
+    with journal.open("ab") as fh:
+        fh.write(b'{"n":2,"op":"trans')  # the process died in the middle of its write
+    again = SimExchange.open(path)
+    again.credit("carol", "USDT", D(3), "c-2")
+    reloaded = SimExchange.open(path)
+    assert [t.client_id for t in reloaded.transfers()] == ["c-1", "c-2"]
+    assert reloaded.balances("carol") == [dto.Balance("USDT", D(5))]
+
+
+def test_the_shared_instance_is_one_per_process_and_kept_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "exchange.json"
+    shared = SimExchange.shared(path)
+    shared.open_account("carol")
+    SimExchange.open(path).credit("carol", "USDT", D(1), "c-9")  # another process, in effect
+    assert SimExchange.shared(path) is shared
+    assert shared.balances("carol") == [dto.Balance("USDT", D(1))]

@@ -3,10 +3,16 @@ case answers the customer's mail on its thread; no header injection from names."
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,8 +24,9 @@ from ombud.intake.email.listener import MailController
 from ombud.jobs import service as jobs
 from ombud.notify.senders import SmtpSender
 from ombud.worker import handlers
+from tests.conftest import World
 
-from .conftest import Sink, mail, registered, send
+from .conftest import Sink, free_port, mail, registered, send
 
 
 def _run_jobs(session: Session, settings: Settings, sink: Sink) -> None:
@@ -60,6 +67,26 @@ def test_acknowledgement_answers_the_mail_and_a_reply_threads_back(
     assert inbound[-1] == "Here is the txid."
 
 
+def test_a_staff_reply_to_an_email_case_is_mailed_on_its_thread(
+        listener: MailController, session: Session, settings: Settings, sink: Sink,
+        client: TestClient, world: World) -> None:
+    first = mail(subject="Deposit missing 50 USDT")
+    send(listener.port, first)
+    case = session.scalars(select(Case)).one()
+    r = client.post(f"/api/v1/cases/{case.reference}/messages", headers=world.headers("admin"),
+                    json={"body": "We found your deposit; it is credited now."})
+    assert r.status_code == 201, r.text
+    _run_jobs(session, settings, sink)
+    _run_jobs(session, settings, sink)  # notify.customer queues the mail itself
+    replies = [_parsed(raw) for _f, _r, raw in sink.received
+               if b"credited now" in raw]
+    assert len(replies) == 1 and sink.received[-1][1] == ["carol@example.com"]
+    got = replies[0]
+    assert got["Subject"] == f"Re: {case.summary} [{case.reference}]"
+    assert got["In-Reply-To"] == _parsed(first)["Message-ID"]
+    assert "We found your deposit" in got.get_content()
+
+
 def test_crlf_in_display_name_cannot_inject_headers(
         session: Session, settings: Settings, sink: Sink) -> None:
     msg = outbound.compose(
@@ -75,6 +102,39 @@ def test_crlf_in_display_name_cannot_inject_headers(
     assert "Bcc: victim@evil.example" in got["To"]  # flattened into the display name, inert
     assert got["Subject"] == "Hi Bcc: x@y [C-2026-000001]"
     assert got["References"] == "<orig@example.com>"
+
+
+@pytest.fixture
+def tls_sink(tmp_path: Path) -> Iterator[tuple[Sink, Path]]:
+    """An aiosmtpd receiver that requires STARTTLS, with a self-signed certificate for
+    127.0.0.1 (made by openssl); and that certificate."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = Sink(free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port, tls_context=context,
+                            require_starttls=True)
+    controller.start()
+    yield box, cert
+    controller.stop()
+
+
+def test_starttls_checks_the_server_certificate(tls_sink: tuple[Sink, Path]) -> None:
+    box, cert = tls_sink
+    msg = outbound.compose(
+        sender="complaints@ombud.local", to="carol@example.com", to_name="Carol",
+        subject="Your case", body="Over TLS", reference="C-2026-000001",
+        message_id="<C-2026-000001.t@ombud.local>", in_reply_to=None, references=[])
+    with pytest.raises(ssl.SSLCertVerificationError):  # not signed by a trusted CA
+        SmtpSender("127.0.0.1", box.port, starttls=True).send(msg)
+    assert box.received == []
+    trusted = ssl.create_default_context(cafile=str(cert))
+    SmtpSender("127.0.0.1", box.port, starttls=True, tls=trusted).send(msg)
+    [(_from, rcpts, raw)] = box.received
+    assert rcpts == ["carol@example.com"] and b"Over TLS" in raw
 
 
 def test_address_with_line_break_is_refused() -> None:

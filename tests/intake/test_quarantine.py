@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,8 @@ from ombud.intake.service import Envelope, IntakeConfig
 from ombud.intake.tables import Quarantine
 from ombud.security.permissions import Principal
 from ombud.security.roles import Role
+from tests.conftest import World
+from tests.web.test_console import csrf_of, log_in
 
 from .conftest import registered
 
@@ -69,3 +72,24 @@ def test_agents_may_not_release(session: Session, cfg: IntakeConfig) -> None:
     held_id = session.scalars(select(Quarantine.id)).one()
     with pytest.raises(Forbidden):
         service.reprocess_quarantined(session, AGENT, held_id, cfg)
+
+
+def test_the_console_shows_the_quarantine_and_releases_from_it(
+        session: Session, cfg: IntakeConfig, client: TestClient, world: World) -> None:
+    assert _receive(session, cfg, BROKEN) == "quarantined"
+    held = session.scalars(select(Quarantine)).one()
+    log_in(client, "agent")
+    assert client.get("/console/quarantine").status_code == 403  # agents do not route work
+    client.cookies.clear()
+    log_in(client, "supervisor")
+    page = client.get("/console/quarantine")
+    assert page.status_code == 200
+    assert "Account drained" in page.text and "NoBoundaryInMultipartDefect" in page.text
+    raw = client.get(f"/console/quarantine/mails/{held.mail_id}.eml")
+    assert raw.content == BROKEN and raw.headers["content-type"] == "message/rfc822"
+    assert raw.headers["content-disposition"].startswith("attachment")
+    r = client.post(f"/console/quarantine/{held.id}/release", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 200 and "released: opened C-" in r.text
+    assert registered(session) == 1
+    assert "No held mails." in client.get("/console/quarantine").text
+    assert "Account drained" in client.get("/console/quarantine?status=released").text

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import String, Table, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ombud.audit.chain import GENESIS, anchor_hash, canonical_json, event_hash, heads_digest
@@ -56,6 +57,110 @@ def append(
             head.seq, head.hash, head.dirty = seq, digest, True
         session.flush()
         return event
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event for :func:`append_many`."""
+
+    chain: str
+    actor: str
+    action: str
+    case_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def append_many(session: Session, entries: Sequence[Entry], *, chunk: int = 5_000) -> int:
+    """Record ``entries`` at the ends of their chains, existing or new, in the given order
+    (several for one chain follow each other): a few statements per ``chunk`` chains, not a
+    round trip per event. Returns how many were recorded.
+
+    Runs inside the caller's transaction. The chains' head rows are locked in chain order
+    (PostgreSQL), so a concurrent ``append`` to one of them waits, and two bulk writers
+    never deadlock on each other. On PostgreSQL the events are loaded by COPY and the heads
+    moved by one UPDATE from arrays.
+    """
+    if not entries:
+        return 0
+    chains = sorted({e.chain for e in entries})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    with tx(session):
+        session.flush()  # ORM appends of this transaction reach their head rows first
+        found: dict[str, tuple[int, str]] = {}
+        for i in range(0, len(chains), chunk):
+            found.update(_lock_heads(session, chains[i:i + chunk], postgres))
+        now = utcnow()
+        ends = dict(found)
+        rows = []
+        for e in entries:
+            seq, prev = ends.get(e.chain, (0, GENESIS))
+            text = canonical_json(e.data)
+            digest = event_hash(chain=e.chain, seq=seq + 1, at=now, actor=e.actor,
+                                action=e.action, data=text, prev_hash=prev)
+            rows.append((e.chain, seq + 1, now, e.actor, e.action, e.case_id, text, prev,
+                         digest))
+            ends[e.chain] = (seq + 1, digest)
+        moved = [(c, s, h) for c, (s, h) in ends.items() if c in found]
+        started = [{"chain": c, "seq": s, "hash": h, "dirty": True}
+                   for c, (s, h) in ends.items() if c not in found]
+        (_write_pg if postgres else _write)(session, rows, moved)
+        if started:
+            session.execute(insert(table_of(AuditHead)), started)
+        return len(rows)
+
+
+_COLUMNS = ("chain", "seq", "at", "actor", "action", "case_id", "data", "prev_hash", "hash")
+
+
+def _lock_heads(session: Session, chains: list[str],
+                postgres: bool) -> Iterator[tuple[str, tuple[int, str]]]:
+    """(chain, (seq, hash)) of the chains that exist, their head rows locked in chain order."""
+    heads = table_of(AuditHead)
+    match = (heads.c.chain == any_(bindparam("chains", chains, type_=ARRAY(String)))
+             if postgres else heads.c.chain.in_(chains))
+    for chain, seq, digest in session.execute(
+            select(heads.c.chain, heads.c.seq, heads.c.hash).where(match)
+            .order_by(heads.c.chain).with_for_update()):
+        yield chain, (seq, digest)
+
+
+def _write(session: Session, rows: list[tuple[Any, ...]],
+           moved: list[tuple[str, int, str]]) -> None:
+    """SQLite: insert the events and move the existing heads, each one executemany."""
+    session.execute(insert(table_of(AuditEvent)),
+                    [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+    if moved:
+        heads = table_of(AuditHead)
+        session.execute(update(heads).where(heads.c.chain == bindparam("c"))
+                        .values(seq=bindparam("s"), hash=bindparam("h"), dirty=True),
+                        [{"c": c, "s": s, "h": h} for c, s, h in moved])
+
+
+def _write_pg(session: Session, rows: list[tuple[Any, ...]],
+              moved: list[tuple[str, int, str]]) -> None:
+    """PostgreSQL: COPY the events; COPY the new ends of existing chains to a session-private
+    scratch table and move their heads from it with one UPDATE."""
+    events, heads = table_of(AuditEvent), table_of(AuditHead)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {events.name} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if not moved:
+            return
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_MOVED} (chain varchar(40), seq integer,"
+                    " hash varchar(64)) ON COMMIT DELETE ROWS")
+        cur.execute(f"TRUNCATE {_MOVED}")  # an earlier call in this transaction left rows
+        with cur.copy(f"COPY {_MOVED} (chain, seq, hash) FROM STDIN") as copy:
+            for row in moved:
+                copy.write_row(row)
+        cur.execute(f"UPDATE {heads.name} AS h SET seq = m.seq, hash = m.hash, dirty = true "
+                    f"FROM {_MOVED} AS m WHERE h.chain = m.chain")
+
+
+#: The scratch table of ``_write_pg`` (temporary: one per connection, emptied at commit).
+_MOVED = "audit_moved_heads"
 
 
 @dataclass(frozen=True)

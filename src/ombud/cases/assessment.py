@@ -1,5 +1,5 @@
 """Case verbs for triage: set what an assessment decided, link incident members to their
-major-incident case, answer them all at once, and settle them when the incident closes.
+major-incident case, and answer them all at once.
 
 Triage sits above cases and calls these; cases never imports triage.
 """
@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.cases import lifecycle
-from ombud.cases.lifecycle import Event, Status
-from ombud.cases.schemas import AssessmentIn, CaseOut, MessageIn, TransitionIn
-from ombud.cases.service import apply_transition, load
+from ombud.cases.lifecycle import Status
+from ombud.cases.schemas import AssessmentIn, CaseOut, MessageIn
+from ombud.cases.service import load
 from ombud.cases.tables import Case, Message
 from ombud.cases.taxonomy import SUBCATEGORIES, Category
 from ombud.common.clock import as_utc, utcnow
@@ -126,22 +126,4 @@ def message_members(
         audit.append(session, actor=principal.actor, action="incident.answered",
                      chain=parent.reference, case_id=parent.id,
                      data={"members": [c.reference for c in members]})
-        return [c.reference for c in members]
-
-
-def settle_members(
-    session: Session, principal: Principal, parent_ref: str, data: MessageIn
-) -> list[str]:
-    """Close the incident's open members: each gets ``data`` as a public message and is
-    merged into the incident case (the lifecycle's only move to a final state that needs
-    no proposal); returns their references."""
-    with tx(session):
-        parent = load(session, principal, parent_ref, Permission.ASSIGN)
-        members = _open_members(session, parent)
-        for case in members:
-            _post(session, principal, case, data.body)
-            if Event.MERGE in lifecycle.events_from(Status(case.status)):
-                apply_transition(session, principal, case.reference, TransitionIn(
-                    event=Event.MERGE, reason=f"resolved by major incident {parent.reference}"))
-                case.merged_into_id = parent.id
         return [c.reference for c in members]

@@ -43,6 +43,7 @@ class Event(StrEnum):
     CUSTOMER_REPLIED = "customer_replied"
     PROPOSE = "propose"
     ACCEPT = "accept"
+    LAPSE = "lapse"
     OBJECT = "object"
     START_RE_REVIEW = "start_re_review"
     EXECUTE = "execute"
@@ -54,6 +55,7 @@ class Event(StrEnum):
     WITHDRAW = "withdraw"
     REJECT = "reject"
     MERGE = "merge"
+    RESOLVE_BY_INCIDENT = "resolve_by_incident"
 
 
 S, E = Status, Event
@@ -71,6 +73,7 @@ TRANSITIONS: dict[tuple[Status, Event], Status] = {
     (S.INVESTIGATING, E.PROPOSE): S.PROPOSED,
     (S.PROPOSED, E.ACCEPT): S.ACCEPTED,
     (S.PROPOSED, E.OBJECT): S.OBJECTED,
+    (S.PROPOSED, E.LAPSE): S.RESOLVED,
     (S.OBJECTED, E.START_RE_REVIEW): S.RE_REVIEW,
     (S.RE_REVIEW, E.PROPOSE): S.PROPOSED,
     (S.ACCEPTED, E.EXECUTE): S.EXECUTING,
@@ -97,6 +100,12 @@ for _state in OPEN_STATES:
     TRANSITIONS[(_state, E.MERGE)] = S.MERGED
 for _state in (S.RECEIVED, S.NEEDS_INFO, S.TRIAGED):
     TRANSITIONS[(_state, E.REJECT)] = S.REJECTED
+#: States a major incident's final answer resolves a member from: no individual decision is
+#: in flight (a proposal, objection or re-review keeps its own path).
+BEFORE_DECISION = frozenset({
+    S.RECEIVED, S.NEEDS_INFO, S.TRIAGED, S.INVESTIGATING, S.AWAITING_CUSTOMER})
+for _state in BEFORE_DECISION:
+    TRANSITIONS[(_state, E.RESOLVE_BY_INCIDENT)] = S.RESOLVED
 
 TERMINAL = frozenset({S.WITHDRAWN, S.REJECTED, S.MERGED})
 #: States in which the case waits on the customer (SLA clocks pause).
@@ -115,6 +124,7 @@ class Context:
     open_remedies: int = 0
     within_reopen_window: bool = True
     reason: str = ""
+    incident_ref: str = ""  # the major incident whose final answer resolves this case
 
 
 class IllegalTransition(ValueError):
@@ -135,12 +145,16 @@ def _guard(state: Status, event: Event, ctx: Context) -> str | None:
         if state in (S.RE_REVIEW, S.APPEALED) and (
                 ctx.actor_id is None or ctx.actor_id == ctx.proposer_id):
             return "a re-review must be done by someone other than the original proposer"
+    if event is E.START_RE_REVIEW and (ctx.actor_id is None or ctx.actor_id == ctx.proposer_id):
+        return "a re-review must be done by someone other than the original proposer"
     if event in (E.CLOSE, E.COMPLETE) and ctx.open_remedies:
         return (f"{ctx.open_remedies} accepted remedies are neither executed nor cancelled "
                 "with a reason")
     if event is E.REOPEN and not ctx.within_reopen_window:
         return "the reopening window has passed"
-    if event in (E.REJECT, E.WITHDRAW) and not ctx.reason.strip():
+    if event is E.RESOLVE_BY_INCIDENT and not ctx.incident_ref:
+        return "only a major incident's final answer resolves a case without a proposal"
+    if event in (E.REJECT, E.WITHDRAW, E.RESOLVE_BY_INCIDENT) and not ctx.reason.strip():
         return f"{event.value} needs a reason"
     return None
 

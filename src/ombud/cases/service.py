@@ -30,6 +30,10 @@ from ombud.security.permissions import Principal
 from ombud.security.roles import Permission
 from ombud.security.tables import Staff, Team
 
+#: Events only the decision verbs (resolution, disputes) apply, with their guard facts.
+DECISION_EVENTS = frozenset({
+    Event.PROPOSE, Event.ACCEPT, Event.OBJECT, Event.START_RE_REVIEW, Event.EXECUTE,
+    Event.COMPLETE, Event.LAPSE, Event.CLOSE})
 #: Until triage sets the regulatory clocks, a case is due this long after receipt.
 DEFAULT_RESOLUTION = dt.timedelta(days=15)
 
@@ -110,9 +114,12 @@ def _customer_for(session: Session, actor: Principal, data: CaseIn) -> int:
     ).id
 
 
-def _filer(session: Session, actor: Principal, data: CaseIn) -> CustomerOut:
-    """The customer a new case is for, after the checks every filing passes."""
-    customer = customers.get_customer(session, _customer_for(session, actor, data))
+def _filer(session: Session, actor: Principal, data: CaseIn,
+           known: dict[int, CustomerOut] | None = None) -> CustomerOut:
+    """The customer a new case is for, after the checks every filing passes (``known``:
+    customers already read, by id)."""
+    customer_id = _customer_for(session, actor, data)
+    customer = (known or {}).get(customer_id) or customers.get_customer(session, customer_id)
     if data.amount is not None and not data.asset:
         raise Invalid("an amount needs its asset", pointer="asset")
     return customer
@@ -170,7 +177,10 @@ def _open(
 
 
 @dataclass(frozen=True)
-class _Filing:
+class Filing:
+    """One complaint to open with ``open_many``: who files it, what, and its
+    Idempotency-Key (if any)."""
+
     actor: Principal
     data: CaseIn
     key: str | None
@@ -187,14 +197,14 @@ async def file_case(
     and its own answer or error, exactly as ``open_case`` gives them.
     """
     group = group_commit(engine, "cases.file_case", _filing_group)
-    return await asyncio.wrap_future(group.enqueue(_Filing(actor, data, idempotency_key)))
+    return await asyncio.wrap_future(group.enqueue(Filing(actor, data, idempotency_key)))
 
 
-def _filing_group(engine: Engine) -> GroupCommit[_Filing, tuple[CaseOut, bool]]:
-    return GroupCommit(engine, _open_many, _open_one)
+def _filing_group(engine: Engine) -> GroupCommit[Filing, tuple[CaseOut, bool]]:
+    return GroupCommit(engine, open_many, _open_one)
 
 
-def _open_one(session: Session, f: _Filing) -> tuple[CaseOut, bool]:
+def _open_one(session: Session, f: Filing) -> tuple[CaseOut, bool]:
     return open_case(session, f.actor, f.data, idempotency_key=f.key)
 
 
@@ -202,20 +212,23 @@ _CASE_DEFAULTS = {c.name: c.default.arg if c.default is not None else None
                   for c in Case.__table__.c if c.name in CaseOut.model_fields}
 
 
-def _open_many(session: Session, filings: list[_Filing]) -> list[tuple[CaseOut, bool]]:
-    """Open a batch of cases with one statement per table; raises on any doubt (the group
-    committer then runs each filing alone through ``open_case``)."""
+def open_many(session: Session, filings: list[Filing]) -> list[tuple[CaseOut, bool]]:
+    """``open_case`` for a batch of filings, with one statement per table, in the caller's
+    transaction; (case, created) per filing. Raises on any doubt (a group committer then
+    runs each filing alone through ``open_case``)."""
     keys = [(f.actor.actor, f.key) for f in filings if f.key is not None]
     if len(set(keys)) != len(keys):
         raise Conflict("the same Idempotency-Key twice in one batch")
     now = utcnow()
+    known = customers.get_customers(
+        session, [f.actor.id for f in filings if f.actor.kind == "customer"])
     results: list[tuple[CaseOut, bool] | None] = []
-    fresh: list[tuple[int, _Filing, CustomerOut]] = []
+    fresh: list[tuple[int, Filing, CustomerOut]] = []
     for f in filings:
         existing = _replayed(session, f.actor, f.key, f.data) if f.key is not None else None
         results.append((existing, False) if existing is not None else None)
         if existing is None:
-            fresh.append((len(results) - 1, f, _filer(session, f.actor, f.data)))
+            fresh.append((len(results) - 1, f, _filer(session, f.actor, f.data, known)))
     if not fresh:
         return [r for r in results if r is not None]
     first = _next_number(session, now.year, len(fresh))
@@ -280,16 +293,42 @@ def add_message(
 def apply_transition(
     session: Session, principal: Principal, reference: str, data: TransitionIn
 ) -> CaseOut:
-    """The one writer of ``Case.status``: moves the case if the lifecycle accepts the event."""
+    """The one writer of ``Case.status``: moves the case if the lifecycle accepts the event.
+
+    The decision's events (propose, accept, object, re-review, execute, complete, lapse,
+    close) are refused here: the decision verbs apply them with the facts their guards need.
+    """
     with tx(session):
         case = load(session, principal, reference, Permission.TRANSITION)
+        if (data.event in DECISION_EVENTS
+                and (Status(case.status), data.event) in lifecycle.TRANSITIONS):
+            raise Conflict(f"{data.event.value.replace('_', ' ')} is done on the case's "
+                           f"decision panel (/console/cases/{reference}) or with the decision "
+                           "API, not as a plain transition", pointer="event")
         _move(session, principal, case, data.event, data.reason)
         return CaseOut.model_validate(case)
 
 
-def _move(session: Session, principal: Principal, case: Case, event: Event, reason: str) -> None:
+def advance(session: Session, principal: Principal, case_id: int, event: Event, *,
+            reason: str = "", proposer_id: int | None = None, needs_approval: bool = False,
+            approved_by_other: bool = False, open_remedies: int = 0,
+            within_reopen_window: bool = True, incident_ref: str = "") -> Case:
+    """Move a case on behalf of another domain's verb, which has already checked the
+    principal's permission and gathers the guard facts it owns (proposals, remedies,
+    the major incident answering it)."""
+    with tx(session):
+        case = get_by_id(session, case_id)
+        _move(session, principal, case, event, reason, proposer_id=proposer_id,
+              needs_approval=needs_approval, approved_by_other=approved_by_other,
+              open_remedies=open_remedies, within_reopen_window=within_reopen_window,
+              incident_ref=incident_ref)
+        return case
+
+
+def _move(session: Session, principal: Principal, case: Case, event: Event, reason: str,
+          **facts: Any) -> None:
     ctx = lifecycle.Context(actor_id=principal.id, reason=reason,
-                            cited_findings=case.cited_findings or 0)
+                            cited_findings=case.cited_findings or 0, **facts)
     try:
         target = lifecycle.transition(Status(case.status), event, ctx)
     except (lifecycle.IllegalTransition, lifecycle.GuardFailed) as exc:
@@ -303,6 +342,8 @@ def _move(session: Session, principal: Principal, case: Case, event: Event, reas
     if target is Status.INVESTIGATING:  # the evidence domain's job, named by kind only
         jobs.enqueue(session, "evidence.capture", {"case_id": case.id, "run": "auto"},
                      f"evidence.capture:{case.id}:auto")
+    if target is Status.RESOLVED:  # the feedback domain's survey, one per case
+        jobs.enqueue(session, "feedback.survey", {"case_id": case.id}, f"survey:{case.id}")
 
 
 def assign(session: Session, principal: Principal, reference: str, data: AssignIn) -> CaseOut:

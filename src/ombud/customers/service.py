@@ -73,6 +73,38 @@ def find_or_register(
         return CustomerOut.model_validate(customer)
 
 
+def find_or_register_emails(
+    session: Session, senders: list[tuple[str, str, str]]
+) -> dict[str, CustomerOut]:
+    """``find_or_register`` by email for many (email, name, language) at once: normalised
+    email → customer, with one query per table and one INSERT for the new ones (the first
+    sender of a new address names it). Runs in the caller's transaction."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for email, name, language in senders:
+        wanted.setdefault(normalise_email(email), (name, language))
+    if not wanted:
+        return {}
+    with tx(session):
+        found: dict[str, CustomerOut] = {}
+        linked = dict(session.execute(select(CustomerIdentity.value, CustomerIdentity.customer_id)
+                                      .where(CustomerIdentity.kind == "email",
+                                             CustomerIdentity.value.in_(wanted))).all())
+        for email, owner in linked.items():
+            found[email] = get_customer(session, owner)
+        rest = [e for e in wanted if e not in found]
+        for customer in session.scalars(select(Customer).where(Customer.email.in_(rest))
+                                        .order_by(Customer.id.desc())):
+            found[customer.email or ""] = CustomerOut.model_validate(customer)  # lowest id wins
+        new = [Customer(uid=None, email=e, name=wanted[e][0],
+                        language=wanted[e][1] if wanted[e][1] in LANGUAGES else "en",
+                        jurisdiction="", created_at=utcnow())
+               for e in rest if e not in found]
+        session.add_all(new)
+        session.flush()
+        found.update((c.email or "", CustomerOut.model_validate(c)) for c in new)
+        return found
+
+
 def _merged_email(session: Session, email: str) -> CustomerOut | None:
     """The customer a merge left this email linked to (see ``customers.identities``)."""
     owner = session.scalars(select(CustomerIdentity.customer_id).where(
@@ -86,3 +118,11 @@ def get_customer(session: Session, customer_id: int) -> CustomerOut:
     if customer is None:
         raise NotFound(f"customer {customer_id} not found")
     return CustomerOut.model_validate(customer)
+
+
+def get_customers(session: Session, ids: list[int]) -> dict[int, CustomerOut]:
+    """Several customers by id, in one query (ids not found are left out)."""
+    if not ids:
+        return {}
+    return {c.id: CustomerOut.model_validate(c)
+            for c in session.scalars(select(Customer).where(Customer.id.in_(set(ids))))}

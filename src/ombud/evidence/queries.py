@@ -20,9 +20,14 @@ def evidence_page(session: Session, principal: Principal, reference: str) -> Evi
     """Every piece of the case's evidence and every finding with the evidence it cites
     (staff who may read internal material only)."""
     case = cases.load(session, principal, reference, Permission.VIEW_INTERNAL)
-    items = session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)
+    return for_case(session, case.id)
+
+
+def for_case(session: Session, case_id: int) -> EvidencePage:
+    """The evidence and findings of a case, for another domain that has checked access."""
+    items = session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case_id)
                             .order_by(EvidenceItem.id))
-    rows = list(session.scalars(select(Finding).where(Finding.case_id == case.id)
+    rows = list(session.scalars(select(Finding).where(Finding.case_id == case_id)
                                 .order_by(Finding.id)))
     cited: dict[int, list[int]] = defaultdict(list)
     for fid, eid in session.execute(

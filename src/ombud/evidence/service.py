@@ -33,6 +33,7 @@ from ombud.security.roles import Permission
 from ombud.storage.blobs import BlobStore
 
 CAPTURE, ANALYSE = "evidence.capture", "evidence.analyse"
+RECEIPT = "receipt"  # kind of an exchange's receipt of an action taken for the case
 
 
 def request_capture(session: Session, principal: Principal, reference: str) -> QueuedOut:
@@ -110,6 +111,21 @@ def capture_case(session: Session, connect: Callable[[], ExchangeReader], blobs:
             jobs.enqueue(session, ANALYSE, {"case_id": case.id, "analysis": analysis.value,
                                             "run": run},
                          f"{ANALYSE}:{case.id}:{analysis.value}:{run}")
+
+
+def store_receipt(session: Session, blobs: BlobStore, case_id: int, run: str, source: str,
+                  receipt: Any) -> int:
+    """Freeze the exchange's receipt of an action taken for the case (e.g. a remedy carried
+    out) as evidence, once per ``run``; returns the evidence item's id."""
+    with tx(session):
+        found = session.scalars(select(EvidenceItem.id).where(
+            EvidenceItem.case_id == case_id, EvidenceItem.run == run,
+            EvidenceItem.kind == RECEIPT)).first()
+        if found is not None:
+            return found
+        row = _store(session, blobs, cases.get_by_id(session, case_id), run, source,
+                     Piece(RECEIPT, {"action": run}), canonical(receipt), "system")
+        return row.id
 
 
 def latest_evidence(session: Session, case_id: int) -> dict[str, Captured]:

@@ -33,11 +33,12 @@ def sim_path(settings: Settings) -> Path:
 
 
 def open_sim(settings: Settings, now: dt.datetime | None = None) -> SimExchange:
-    """The deployment's simulated exchange, loaded from its file or created there."""
+    """The deployment's simulated exchange, loaded from its files or created there (one
+    instance per process, brought up to date with what other processes did at each call)."""
     path = sim_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     start = (now or utcnow()).replace(second=0, microsecond=0) - SIM_HISTORY
-    return SimExchange.open(path, start=start)
+    return SimExchange.shared(path, start=start)
 
 
 def okx_credentials(settings: Settings) -> OkxCredentials | None:

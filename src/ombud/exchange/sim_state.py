@@ -88,6 +88,7 @@ class SimState:
     transfers: dict[str, TransferState] = field(default_factory=dict)
     chain: list[OnChainTransfer] = field(default_factory=list)
     insurance_fund: dict[str, Decimal] = field(default_factory=dict)
+    journal: int = 0  # number of the last journal entry the state includes
 
 
 def default_state(seed: int, start: dt.datetime) -> SimState:

@@ -1,10 +1,11 @@
-"""Intake tables: every mail received (raw kept by hash), the quarantine, the thread map."""
+"""Intake tables: every mail received (raw kept by hash), the quarantine, the thread map,
+and how far each polled IMAP mailbox has been read."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ombud.db import Base
@@ -62,3 +63,17 @@ class MailThread(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     direction: Mapped[str] = mapped_column(String(4))  # in | out
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImapCursor(Base):
+    """How far one IMAP mailbox has been read: every mail up to ``last_uid`` is stored.
+    UIDs only mean something under one ``uid_validity``; when the server changes it, the
+    mailbox is read again from the start (what was stored before is a duplicate)."""
+
+    __tablename__ = "intake_imap_cursors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(255), unique=True)  # user@host:port/mailbox
+    uid_validity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ombud.jobs.service import Handler, run_due
+from ombud.jobs.service import STALE_AFTER, Handler, run_due
 
 log = logging.getLogger("ombud.jobs")
 
@@ -41,8 +42,10 @@ def run_loop(
     periodic: list[Periodic] | None = None,
     name: str | None = None,
     warm: Callable[[Session], object] | None = None,
+    stale_after: dt.timedelta = STALE_AFTER,
 ) -> None:
     """Run due jobs until ``stop`` is set; sleep ``poll_seconds`` when the queue is empty.
+    A job another worker left running for ``stale_after`` is taken as abandoned.
 
     ``warm`` runs once first, outside any transaction: slow set-up (a model to train) done
     there never holds a write lock that the web's writers wait on.
@@ -56,7 +59,7 @@ def run_loop(
         ran = 0
         try:
             with sessions() as session:
-                ran = run_due(session, name, handlers)
+                ran = run_due(session, name, handlers, stale_after=stale_after)
                 for task in periodic or ():
                     if time.monotonic() - task.last >= task.seconds:
                         task.last = time.monotonic()

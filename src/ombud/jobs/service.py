@@ -21,6 +21,17 @@ QUEUED, RUNNING, DONE, PARKED = "queued", "running", "done", "parked"
 STALE_AFTER = dt.timedelta(minutes=5)
 
 
+class Failed(Exception):
+    """Raised by a handler that failed and has its own note of it to keep: ``note(session)``
+    runs in the transaction that reschedules the job (or, with ``park``, parks it at once),
+    after the handler's work was rolled back."""
+
+    def __init__(self, error: str, *, park: bool = False,
+                 note: Callable[[Session], None] | None = None) -> None:
+        super().__init__(error)
+        self.park, self.note = park, note
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     """A job this worker holds."""
@@ -68,16 +79,17 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2**attempts, 600))
 
 
-def claim(session: Session, worker: str, *, limit: int = 1) -> list[ClaimedJob]:
+def claim(session: Session, worker: str, *, limit: int = 1,
+          stale_after: dt.timedelta = STALE_AFTER) -> list[ClaimedJob]:
     """Take up to ``limit`` due jobs (``FOR UPDATE SKIP LOCKED`` on PostgreSQL).
 
-    A job left ``running`` by a worker that died is taken again after ``STALE_AFTER``.
+    A job left ``running`` by a worker that died is taken again after ``stale_after``.
     """
     now = utcnow()
     with tx(session):
         due = or_(
             (Job.status == QUEUED) & (Job.run_at <= now),
-            (Job.status == RUNNING) & (Job.locked_at < now - STALE_AFTER),
+            (Job.status == RUNNING) & (Job.locked_at < now - stale_after),
         )
         q = (select(Job).where(due).order_by(Job.run_at, Job.id).limit(limit)
              .execution_options(populate_existing=True))
@@ -108,14 +120,20 @@ def run_claimed(session: Session, job: ClaimedJob, handlers: Mapping[str, Handle
                 update(Job).where(Job.id == job.id)
                 .values(status=DONE, finished_at=utcnow(), last_error=None)
             )
+    except Failed as exc:
+        _fail(session, job, str(exc), park=exc.park, note=exc.note)
+        return False
     except Exception as exc:
         _fail(session, job, f"{type(exc).__name__}: {exc}")
         return False
     return True
 
 
-def _fail(session: Session, job: ClaimedJob, error: str, *, park: bool = False) -> None:
+def _fail(session: Session, job: ClaimedJob, error: str, *, park: bool = False,
+          note: Callable[[Session], None] | None = None) -> None:
     with tx(session):
+        if note is not None:
+            note(session)
         row = session.get(Job, job.id)
         if row is None:
             return
@@ -127,11 +145,12 @@ def _fail(session: Session, job: ClaimedJob, error: str, *, park: bool = False) 
             row.status, row.run_at = QUEUED, utcnow() + backoff(row.attempts)
 
 
-def run_due(session: Session, worker: str, handlers: Mapping[str, Handler], limit: int = 50) -> int:
+def run_due(session: Session, worker: str, handlers: Mapping[str, Handler], limit: int = 50,
+            stale_after: dt.timedelta = STALE_AFTER) -> int:
     """Claim and run due jobs one at a time until none is due or ``limit`` ran."""
     ran = 0
     while ran < limit:
-        claimed = claim(session, worker)
+        claimed = claim(session, worker, stale_after=stale_after)
         if not claimed:
             break
         run_claimed(session, claimed[0], handlers)

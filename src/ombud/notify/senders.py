@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -60,12 +61,14 @@ class OutboxSender:
 class SmtpSender:
     """Delivers through an SMTP server, with STARTTLS when configured."""
 
-    def __init__(self, host: str, port: int = 25, *, starttls: bool = False) -> None:
+    def __init__(self, host: str, port: int = 25, *, starttls: bool = False,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.host, self.port, self.starttls = host, port, starttls
+        self.tls = tls or ssl.create_default_context()  # the server's certificate is checked
 
     def send(self, message: EmailMessage) -> None:
         """Hand ``message`` to the server."""
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
             if self.starttls:
-                smtp.starttls()
+                smtp.starttls(context=self.tls)
             smtp.send_message(message)

@@ -30,21 +30,26 @@ class Permission(StrEnum):
     MANAGE_STAFF = "manage_staff"
     VIEW_JOBS = "view_jobs"
     VERIFY_AUDIT = "verify_audit"
+    PROPOSE = "propose"
+    APPROVE = "approve"
+    CANCEL_REMEDY = "cancel_remedy"
+    EDIT_POLICY = "edit_policy"
 
 
 _HANDLER = {
     Permission.VIEW_CASE, Permission.REPLY, Permission.INTERNAL_NOTE, Permission.VIEW_INTERNAL,
-    Permission.TRANSITION, Permission.UPLOAD,
+    Permission.TRANSITION, Permission.UPLOAD, Permission.PROPOSE,
 }
+_APPROVER = {Permission.VIEW_ALL_TEAMS, Permission.APPROVE, Permission.CANCEL_REMEDY}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(_HANDLER),
     Role.SPECIALIST: frozenset(_HANDLER),
-    Role.APPROVER: frozenset(_HANDLER | {Permission.VIEW_ALL_TEAMS}),
-    Role.SUPERVISOR: frozenset(_HANDLER | {Permission.VIEW_ALL_TEAMS, Permission.ASSIGN}),
+    Role.APPROVER: frozenset(_HANDLER | _APPROVER),
+    Role.SUPERVISOR: frozenset(_HANDLER | _APPROVER | {Permission.ASSIGN}),
     Role.COMPLIANCE: frozenset({
         Permission.VIEW_CASE, Permission.VIEW_INTERNAL, Permission.INTERNAL_NOTE,
-        Permission.VIEW_ALL_TEAMS, Permission.VERIFY_AUDIT,
+        Permission.VIEW_ALL_TEAMS, Permission.VERIFY_AUDIT, Permission.EDIT_POLICY,
     }),
     Role.ADMIN: frozenset(set(Permission)),
 }

@@ -9,10 +9,11 @@ dates are local to the calendar's time zone.
 from __future__ import annotations
 
 import calendar as _stdcal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -231,3 +232,24 @@ def close_of_business_after(cal: BusinessCalendar, received_at: datetime, n: int
     DISP 1.5 (CL-4): receipt on a weekend or holiday still counts as receipt that day.
     """
     return close_of_business(cal, add_business_days(cal, local_date(cal, received_at), n))
+
+
+def to_spec(cal: BusinessCalendar) -> dict[str, Any]:
+    """A calendar as plain JSON (time zone, holiday country, weekdays, hours), to store."""
+    return {"tz": cal.tz, "country": cal.country, "subdiv": cal.subdiv,
+            "weekdays": sorted(cal.weekdays),
+            "hours": None if cal.hours is None else [t.strftime("%H:%M") for t in cal.hours],
+            "closed": sorted(d.isoformat() for d in cal.extra_closed),
+            "open": sorted(d.isoformat() for d in cal.extra_open)}
+
+
+def from_spec(name: str, spec: Mapping[str, Any]) -> BusinessCalendar:
+    """The calendar ``to_spec`` stored; raises ValueError (or ZoneInfoNotFoundError) when
+    it does not describe one."""
+    hours = spec.get("hours")
+    return BusinessCalendar(
+        name, str(spec["tz"]), spec.get("country") or None, spec.get("subdiv") or None,
+        frozenset(int(d) for d in spec.get("weekdays", MON_FRI)),
+        None if not hours else (time.fromisoformat(hours[0]), time.fromisoformat(hours[1])),
+        frozenset(date.fromisoformat(d) for d in spec.get("closed", ())),
+        frozenset(date.fromisoformat(d) for d in spec.get("open", ())))

@@ -42,8 +42,9 @@ PRIORITY_LEVELS: dict[Priority, str] = {
     Priority.URGENT: "p1", Priority.HIGH: "p2", Priority.NORMAL: "p3", Priority.LOW: "p4"}
 """Case priority -> service-level policy row."""
 
-#: Service-level metrics stored as clocks (next-update restarts on every reply; not stored).
-STORED_METRICS = (SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION)
+#: Service-level metrics stored as clocks. The next-update clock is recurring: the sweep
+#: starts a new cycle from each update to the customer, and from each breach.
+STORED_METRICS = (SlaMetric.FIRST_RESPONSE, SlaMetric.NEXT_UPDATE, SlaMetric.RESOLUTION)
 
 USD_PRICES: Mapping[str, Decimal] = {
     "USD": Decimal(1), "USDT": Decimal(1), "USDC": Decimal(1),
@@ -144,17 +145,28 @@ def usd_value(amount: Decimal | None, asset: str | None,
 
 
 def definition(clock: Clock) -> dict[str, Any]:
-    """A stored clock's recipe, to recount it after pauses."""
-    return {"amount": clock.period.amount, "unit": clock.period.unit.value,
-            "calendar": clock.calendar.name, "period_end": clock.period_end.value,
-            "roll_forward": clock.roll_forward}
+    """A stored clock's recipe, to recount it after pauses (with the whole calendar when it
+    is a team's own rather than one of :data:`CALENDARS`)."""
+    recipe: dict[str, Any] = {
+        "amount": clock.period.amount, "unit": clock.period.unit.value,
+        "calendar": clock.calendar.name, "period_end": clock.period_end.value,
+        "roll_forward": clock.roll_forward}
+    if CALENDARS.get(clock.calendar.name) != clock.calendar:
+        recipe["spec"] = calendars.to_spec(clock.calendar)
+    return recipe
+
+
+def _calendar_of(recipe: dict[str, Any]) -> calendars.BusinessCalendar:
+    if "spec" in recipe:
+        return calendars.from_spec(recipe["calendar"], recipe["spec"])
+    return CALENDARS.get(recipe["calendar"], SUPPORT_DESK)
 
 
 def recount(recipe: dict[str, Any], rule_id: str, start: datetime,
             pauses: tuple[Pause, ...], now: datetime) -> datetime:
     """The due time of a stored pausable clock given the pauses so far (open ones to ``now``)."""
     clock = Clock(rule_id, "", start, Period(int(recipe["amount"]), Unit(recipe["unit"])),
-                  CALENDARS.get(recipe["calendar"], SUPPORT_DESK), pausable=True, pauses=pauses,
+                  _calendar_of(recipe), pausable=True, pauses=pauses,
                   period_end=PeriodEnd(recipe["period_end"]),
                   roll_forward=bool(recipe["roll_forward"]))
     return due_at(clock, now)
@@ -182,18 +194,36 @@ def _clocks(case: CaseInput, priority: Priority, cfg: TriageConfig,
             strictest=strictest.get(rc.purpose) is rc, definition=definition(rc.clock),
             started_at=rc.clock.start, warn_at=_warn(rc.clock.start, rc.due_at, cfg.warn_fraction),
             due_at=rc.due_at, notes=rc.notes))
-    level = PRIORITY_LEVELS[priority]
-    service = service_clocks(cfg.policy(), level, case.received_at)
+    plans += _service_plans(cfg.policy(), priority, case.received_at, cfg.warn_fraction)
+    return plans, found.notes
+
+
+def _service_plans(policy: ServiceLevelPolicy, priority: Priority, received_at: datetime,
+                   warn_fraction: float) -> list[ClockPlan]:
+    """The stored service-level clocks of ``priority`` on the policy's calendar."""
+    service = service_clocks(policy, PRIORITY_LEVELS[priority], received_at)
+    plans = []
     for metric in STORED_METRICS:
         clock = service[metric]
         due = due_at(clock)
         plans.append(ClockPlan(
-            slot=f"SLA:{metric.value}", rule_id=clock.rule_id, citation=clock.citation,
+            slot=f"SLA:{metric.value}", rule_id=clock.rule_id,
+            citation=f"{clock.citation}, on the calendar {clock.calendar.name!r}",
             source="service", purpose=metric.value, kind=ClockKind.OBLIGATION.value,
             pausable=True, strictest=False, definition=definition(clock),
-            started_at=clock.start, warn_at=_warn(clock.start, due, cfg.warn_fraction),
+            started_at=clock.start, warn_at=_warn(clock.start, due, warn_fraction),
             due_at=due, notes=()))
-    return plans, found.notes
+    return plans
+
+
+def on_team_calendar(result: Result, calendar: calendars.BusinessCalendar,
+                     received_at: datetime, cfg: TriageConfig) -> Result:
+    """``result`` with its service-level clocks counted on the calendar of the team the case
+    was routed to (its business hours and holidays); the regulatory clocks keep theirs."""
+    policy = replace(cfg.policy(), calendar=calendar)
+    plans = [p for p in result.clocks if p.source != "service"]
+    plans += _service_plans(policy, result.assessment.priority, received_at, cfg.warn_fraction)
+    return replace(result, clocks=tuple(plans), due_at=_resolution_due(plans))
 
 
 def _resolution_due(plans: list[ClockPlan]) -> datetime:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from dataclasses import replace
 from datetime import time
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,9 +21,21 @@ from ombud.common.clock import as_utc
 from ombud.security.permissions import Principal
 from ombud.security.roles import Permission
 from ombud.security.tables import Staff, Team
+from ombud.triage.calendars import BusinessCalendar, from_spec
 from ombud.triage.classifier import Correction
-from ombud.triage.routing import Handler, TeamSkills
-from ombud.triage.schemas import AlertOut, CaseTriage, ClockOut, DecisionOut, IncidentOut
+from ombud.triage.routing import CONFLICT_UNITS, HANDLER_ROLES, Handler, TeamSkills
+from ombud.triage.schemas import (
+    AlertOut,
+    CaseTriage,
+    ClockOut,
+    DecisionOut,
+    IncidentOut,
+    ProfileIn,
+    RoutingPage,
+    StaffRouting,
+    TeamCalendarIn,
+    TeamRouting,
+)
 from ombud.triage.sla import Pause
 from ombud.triage.tables import (
     StaffProfile,
@@ -69,6 +82,50 @@ def routing_inputs(session: Session) -> tuple[list[TeamSkills], list[Handler]]:
                         business_unit=p.business_unit)
         handlers.append(h)
     return teams, handlers
+
+
+def team_calendar(session: Session, team_id: int | None) -> BusinessCalendar | None:
+    """The calendar a team's service levels count on, or None for the support desk's."""
+    row = None if team_id is None else session.get(TeamSkill, team_id)
+    if row is None or not row.calendar:
+        return None
+    name = session.scalar(select(Team.name).where(Team.id == team_id))
+    return from_spec(f"{name} team", row.calendar)
+
+
+def routing_page(session: Session) -> RoutingPage:
+    """Teams, handlers with their profiles and load, and the GV-1 conflict rule."""
+    teams, handlers = routing_inputs(session)
+    profiles = {p.staff_id: p for p in session.scalars(select(StaffProfile))}
+    staff = []
+    for h in handlers:
+        if h.role not in HANDLER_ROLES:
+            continue  # routing never assigns to them
+        p = profiles.get(h.id)
+        profile = ProfileIn() if p is None else ProfileIn(
+            capacity=p.capacity, timezone=p.timezone, hours_start=p.hours_start,
+            hours_end=p.hours_end, weekdays=list(p.weekdays), available=p.available,
+            business_unit=p.business_unit)
+        staff.append(StaffRouting(id=h.id, name=h.name, role=h.role, team_id=h.team_id,
+                                  open_cases=h.open_cases, profile=profile,
+                                  has_profile=p is not None))
+    specs = {team_id: spec for team_id, spec in session.execute(
+        select(TeamSkill.team_id, TeamSkill.calendar))}
+    return RoutingPage(
+        teams=[TeamRouting(id=t.id, name=t.name, categories=list(t.categories),
+                           languages=list(t.languages), jurisdictions=list(t.jurisdictions),
+                           calendar=_calendar_in(specs.get(t.id)))
+               for t in teams],
+        staff=staff, conflict_units=dict(CONFLICT_UNITS))
+
+
+def _calendar_in(spec: dict[str, Any] | None) -> TeamCalendarIn | None:
+    if not spec:
+        return None
+    hours = spec.get("hours") or ["", ""]
+    return TeamCalendarIn(timezone=spec["tz"], country=spec.get("country") or "",
+                          subdiv=spec.get("subdiv") or "", weekdays=spec["weekdays"],
+                          hours_start=hours[0], hours_end=hours[1])
 
 
 def repeat_contacts(session: Session, customer_id: int, case_id: int,
@@ -126,12 +183,15 @@ def case_triage(session: Session, principal: Principal, reference: str) -> CaseT
         TriageIncident.case_id == case.id)).first()
     members = [] if incident is None else list(session.scalars(
         select(Case.reference).where(Case.parent_id == case.id).order_by(Case.id)))
+    part_of = None if case.parent_id is None else session.scalar(
+        select(Case.reference).join(TriageIncident, TriageIncident.case_id == Case.id)
+        .where(Case.id == case.parent_id))
     return CaseTriage(
         reference=case.reference,
         decision=None if decision is None else DecisionOut.model_validate(decision),
         clocks=clocks, alerts=[AlertOut.model_validate(a) for a in alerts],
         incident=None if incident is None else IncidentOut.model_validate(incident),
-        members=members)
+        members=members, part_of=part_of)
 
 
 def recent_signals(session: Session, key: str, since: dt.datetime,
@@ -169,9 +229,11 @@ def corrections(session: Session) -> list[Correction]:
 
 def alerts_for(session: Session, staff_id: int, limit: int = 50) -> list[AlertOut]:
     """The newest deadline alerts addressed to one member of staff."""
-    rows = session.scalars(select(TriageAlert).where(TriageAlert.staff_id == staff_id)
-                           .order_by(TriageAlert.id.desc()).limit(limit))
-    return [AlertOut.model_validate(a) for a in rows]
+    rows = session.execute(select(TriageAlert, Case.reference)
+                           .join(Case, Case.id == TriageAlert.case_id)
+                           .where(TriageAlert.staff_id == staff_id)
+                           .order_by(TriageAlert.id.desc()).limit(limit)).all()
+    return [AlertOut.model_validate(a).model_copy(update={"reference": ref}) for a, ref in rows]
 
 
 def is_waiting(status: str) -> bool:

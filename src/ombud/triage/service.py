@@ -30,13 +30,21 @@ from ombud.security.permissions import SYSTEM, Principal, require
 from ombud.security.roles import Permission
 from ombud.security.tables import Staff, Team
 from ombud.triage import queries, spikes
+from ombud.triage.calendars import to_spec
 from ombud.triage.classifier import Classifier, retrain
 from ombud.triage.classifier_corpus import base_set, split_by_family
 from ombud.triage.classifier_eval import Report, evaluate
 from ombud.triage.classifier_text import ZH_HANS, ZH_HANT
-from ombud.triage.pipeline import CaseInput, ClockPlan, Result, TriageConfig, triage
+from ombud.triage.pipeline import (
+    CaseInput,
+    ClockPlan,
+    Result,
+    TriageConfig,
+    on_team_calendar,
+    triage,
+)
 from ombud.triage.routing import Need, Route, route
-from ombud.triage.schemas import CorrectionIn, DecisionOut, ProfileIn
+from ombud.triage.schemas import CorrectionIn, DecisionOut, ProfileIn, TeamCalendarIn
 from ombud.triage.tables import (
     StaffProfile,
     TeamSkill,
@@ -189,6 +197,9 @@ def triage_case(session: Session, cfg: TriageConfig, case_id: int, *,
         decision = session.get(TriageDecision, case.id)
         result = triage(_facts(session, case, decision, now), cfg, now, classifier)
         routed = _route(session, case, result, now)
+        calendar = queries.team_calendar(session, routed.team_id)
+        if calendar is not None:
+            result = on_team_calendar(result, calendar, as_utc(case.received_at), cfg)
         _assess(session, case, result, routed)
         _store_clocks(session, case.id, result.clocks)
         outcome = _move(session, case, result)
@@ -275,6 +286,24 @@ def set_jurisdictions(session: Session, principal: Principal, team_id: int,
             row.jurisdictions = codes
         audit.append(session, actor=principal.actor, action="triage.jurisdictions_set",
                      data={"team_id": team_id, "jurisdictions": codes})
+
+
+def set_team_calendar(session: Session, principal: Principal, team_id: int,
+                      data: TeamCalendarIn | None) -> None:
+    """Set the business calendar a team's service levels count on (None: the support desk's)
+    (audited); cases triaged from now on get their service-level clocks on it."""
+    require(principal, Permission.MANAGE_STAFF)
+    spec = None if data is None else to_spec(data.calendar("team"))
+    with tx(session):
+        if session.get(Team, team_id) is None:
+            raise NotFound(f"team {team_id} not found")
+        row = session.get(TeamSkill, team_id)
+        if row is None:
+            session.add(TeamSkill(team_id=team_id, jurisdictions=[], calendar=spec))
+        else:
+            row.calendar = spec
+        audit.append(session, actor=principal.actor, action="triage.team_calendar_set",
+                     data={"team_id": team_id, "calendar": spec})
 
 
 @dataclass(frozen=True)

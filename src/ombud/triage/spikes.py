@@ -1,5 +1,6 @@
 """Major incidents: spike detection over the triaged cases in the database, one
-major-incident case per spike linking its members, answering them together and closing.
+major-incident case per spike linking its members, answering them together, and closing
+it with a final answer that resolves them.
 
 The detector's state is rebuilt from the recent cases of the same key on every check, so
 any worker process sees the same spikes (nothing lives only in memory).
@@ -13,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
-from ombud.cases import assessment
+from ombud.cases import assessment, lifecycle
 from ombud.cases import service as cases
-from ombud.cases.lifecycle import Event
+from ombud.cases.lifecycle import Event, Status
 from ombud.cases.schemas import AssessmentIn, CaseIn, MessageIn, TransitionIn
 from ombud.cases.tables import Case
 from ombud.cases.taxonomy import Category, Channel, Priority
@@ -26,7 +27,7 @@ from ombud.security.permissions import SYSTEM, Principal
 from ombud.security.roles import Permission
 from ombud.triage import queries
 from ombud.triage.incidents import DetectorConfig, Incident, Signal, SpikeDetector
-from ombud.triage.schemas import IncidentMessageIn, IncidentOut
+from ombud.triage.schemas import IncidentClosed, IncidentMessageIn, IncidentOut
 from ombud.triage.tables import TriageDecision, TriageIncident
 
 #: The internal customer that major-incident cases are filed under.
@@ -122,18 +123,46 @@ def answer(session: Session, principal: Principal, reference: str,
 
 
 def close(session: Session, principal: Principal, reference: str,
-          data: IncidentMessageIn) -> IncidentOut:
-    """Close the incident: each open member gets ``data`` and is settled into it."""
+          data: IncidentMessageIn) -> IncidentClosed:
+    """Close the incident with its final answer: every open member gets ``data`` as a public
+    message on its case, and each member with no individual decision in flight is resolved
+    by it (``resolve_by_incident``, audited with the incident's reference); a member with a
+    proposal, objection or re-review keeps its own path. The incident case is then resolved
+    and closed."""
     with tx(session):
         row = _incident(session, principal, reference, Permission.ASSIGN)
         if row.closed_at is not None:
             raise Conflict(f"incident {reference} is already closed")
-        members = assessment.settle_members(session, principal, reference,
-                                            MessageIn(body=data.body))
+        answered = assessment.message_members(session, principal, reference,
+                                              MessageIn(body=data.body))
+        reason = f"answered by major incident {reference}: {_excerpt(data.body)}"
+        resolved, left_open = [], []
+        for case in session.scalars(select(Case).where(Case.reference.in_(answered))
+                                    .order_by(Case.id)):
+            if Status(case.status) in lifecycle.BEFORE_DECISION:
+                cases.advance(session, principal, case.id, Event.RESOLVE_BY_INCIDENT,
+                              reason=reason, incident_ref=reference)
+                resolved.append(case.reference)
+            else:
+                left_open.append(case.reference)
+        parent = cases.get_by_id(session, row.case_id)
+        if Status(parent.status) in lifecycle.BEFORE_DECISION:
+            cases.advance(session, principal, parent.id, Event.RESOLVE_BY_INCIDENT,
+                          reason="major incident closed with its final answer",
+                          incident_ref=reference)
+            cases.advance(session, principal, parent.id, Event.CLOSE,
+                          reason="major incident closed")
         row.closed_at = utcnow()
         audit.append(session, actor=principal.actor, action="incident.closed",
-                     chain=reference, case_id=row.case_id, data={"members": members})
-        return IncidentOut.model_validate(row)
+                     chain=reference, case_id=row.case_id,
+                     data={"resolved": resolved, "left_open": left_open})
+        return IncidentClosed(incident=IncidentOut.model_validate(row), resolved=resolved,
+                              left_open=left_open)
+
+
+def _excerpt(body: str, limit: int = 160) -> str:
+    line = " ".join(body.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def is_incident(session: Session, case_id: int) -> bool:

@@ -124,13 +124,16 @@ class StaffProfile(Base):
 
 
 class TeamSkill(Base):
-    """The jurisdictions a team handles (its categories and languages are on ``teams``)."""
+    """The jurisdictions a team handles (its categories and languages are on ``teams``), and
+    the business calendar its service levels count on (``calendars.to_spec``; none: the
+    exchange's support-desk calendar)."""
 
     __tablename__ = "triage_team_skills"
 
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True,
                                          autoincrement=False)
     jurisdictions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TriageCorrection(Base):

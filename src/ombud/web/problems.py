@@ -44,8 +44,10 @@ def pointer(error: dict[str, Any]) -> str:
     """The JSON pointer (as a URI fragment) of one Pydantic/FastAPI validation error."""
     if error.get("type") == "json_invalid":
         return "#"  # the body as a whole is not JSON; its "loc" is a character offset
-    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in error.get("loc", ())
-             if p not in ("body", "query", "path", "header", "cookie")]
+    loc = list(error.get("loc", ()))
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]  # where it came from, not a field (a field may be called "body")
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
     return "#/" + "/".join(parts) if parts else "#"
 
 

@@ -37,8 +37,10 @@ def platform_api(request: Request) -> Reply:
         ok = isinstance(body.get("chat_id"), int) and 1 <= len(body.get("text", "")) <= 4096
         return Reply(200 if ok else 400, json.dumps({"ok": ok, "result": {"message_id": 7}}))
     if request.path == "/me/messages" and request.target.endswith(f"access_token={FB_PAGE}"):
-        ok = (body.get("messaging_type") == "RESPONSE" and set(body["recipient"]) <= {
-            "id", "comment_id"} and 1 <= len(body["message"]["text"]) <= 2000)
+        kind = (body.get("messaging_type"), body.get("tag"))
+        ok = (kind in {("RESPONSE", None), ("MESSAGE_TAG", "HUMAN_AGENT")}
+              and set(body["recipient"]) <= {"id", "comment_id"}
+              and 1 <= len(body["message"]["text"]) <= 2000)
         return Reply(200 if ok else 400, json.dumps({"recipient_id": "1", "message_id": "m"}))
     if request.path.endswith("/comments") and request.target.endswith(f"access_token={FB_PAGE}"):
         return Reply(200, json.dumps({"id": "c1"}))
@@ -137,6 +139,24 @@ def test_a_staff_reply_goes_out_on_the_customer_s_channel(
         run_jobs(session, settings, api)
     texts = [str(b["text"]) for _p, b in sent(received)]
     assert "We found your withdrawal; it is on its way." in texts and len(texts) == 2
+
+
+def test_an_api_reply_goes_out_the_same_way_and_a_note_does_not(
+        settings: Settings, session: Session, world: World, social: TestClient) -> None:
+    assert post_telegram(social, payload("telegram_update.json")) == 200
+    reference = session.scalars(select(Case.reference)).one()
+    admin = world.headers("admin")
+    r = social.post(f"/api/v1/cases/{reference}/messages", headers=admin,
+                    json={"body": "Your withdrawal is on its way."})
+    assert r.status_code == 201, r.text
+    r = social.post(f"/api/v1/cases/{reference}/messages", headers=admin,
+                    json={"body": "Internal: ledger checked", "visibility": "internal"})
+    assert r.status_code == 201, r.text
+    with serve(platform_api) as (api, received):
+        run_jobs(session, settings, api)
+    texts = [str(b["text"]) for _p, b in sent(received)]
+    assert "Your withdrawal is on its way." in texts and len(texts) == 2  # the ack and the reply
+    assert not any("ledger" in t for t in texts)
 
 
 def test_a_platform_that_fails_is_retried_later(

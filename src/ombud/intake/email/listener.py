@@ -1,4 +1,10 @@
-"""The SMTP (or LMTP) listener: aiosmtpd in front of ``intake.service.receive``."""
+"""The SMTP (or LMTP) listener: aiosmtpd in front of ``intake.service``.
+
+Each mail is prepared (parsed, its bytes stored) in a worker thread, then registered through
+a group commit: the mails waiting at that moment share one transaction (their senders found
+and their new cases opened in bulk, ``service.register_many``), and if that
+transaction fails for any reason each of them is registered alone, so every mail still
+gets its own answer (250 once it is committed, 451 when it could not be kept)."""
 
 from __future__ import annotations
 
@@ -11,12 +17,14 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ombud.config import Settings
+from ombud.db import GroupCommit, group_commit
 from ombud.intake import service
 from ombud.intake.schemas import Received
-from ombud.intake.service import Envelope, IntakeConfig
+from ombud.intake.service import Envelope, IntakeConfig, Prepared
 from ombud.storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
@@ -27,7 +35,7 @@ class MailHandler:
     """aiosmtpd handler: each accepted DATA is registered before the 250 goes back."""
 
     def __init__(self, ingest: Ingest, *, max_bytes: int, transport: str = "smtp",
-                 workers: int = 4) -> None:
+                 workers: int = 16) -> None:
         self.ingest, self.max_bytes, self.transport = ingest, max_bytes, transport
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ombud-mail")
 
@@ -94,12 +102,26 @@ def intake_config(settings: Settings, store: BlobStore) -> IntakeConfig:
                         our_hosts=(domain,))
 
 
+_Item = tuple[Prepared, IntakeConfig]
+
+
+def _register_one(session: Session, item: _Item) -> Received:
+    return service.register(session, *item)
+
+
+def _mail_group(engine: Engine) -> GroupCommit[_Item, Received]:
+    return GroupCommit(engine, service.register_many, _register_one)
+
+
 def make_ingest(sessions: sessionmaker[Session], cfg: IntakeConfig) -> Ingest:
-    """A thread-safe ``receive``: one session per mail."""
+    """A thread-safe ``receive``: the calling thread prepares the mail, then waits for the
+    process's group commit to register it."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, Engine)
+    group = group_commit(engine, "intake.mail", _mail_group)
 
     def ingest(raw: bytes, envelope: Envelope) -> Received:
-        with sessions() as session:
-            return service.receive(session, raw, envelope, cfg)
+        return group.enqueue((service.prepare(raw, envelope, cfg), cfg)).result()
 
     return ingest
 

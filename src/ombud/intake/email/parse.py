@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from email import errors as mime_errors
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import collapse_rfc2231_value, getaddresses, parseaddr, parsedate_to_datetime
 
 from ombud.intake.email.decode import decode_bytes, decode_header_value
@@ -95,11 +95,9 @@ def parse(raw: bytes, *, lenient: bool = False) -> InboundMail:
     if not raw.strip():
         raise ParseError("empty message: no headers and no body")
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg = email.message_from_bytes(raw, policy=policy.compat32)
     except Exception as exc:  # the parser should not raise; if it does, say why
         raise ParseError(f"the MIME parser failed: {type(exc).__name__}: {exc}") from None
-    if not isinstance(msg, EmailMessage):
-        raise ParseError("not a MIME message")
     fatal = _fatal_defect(msg)
     if not msg.keys():
         raise ParseError("no mail headers: this is not an email message")
@@ -127,8 +125,8 @@ def peek(raw: bytes) -> InboundMail:
     """Best-effort headers of a mail ``parse`` refused (for the quarantine list); never raises."""
     mail = InboundMail()
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default, _class=EmailMessage)
-        if isinstance(msg, EmailMessage) and msg.keys():
+        msg = email.message_from_bytes(raw, policy=policy.compat32)
+        if msg.keys():
             _headers(msg, mail, None)
     except Exception:  # the quarantine keeps the bytes; the headers are a convenience
         return InboundMail()
@@ -143,7 +141,7 @@ def _fatal_defect(msg: Message) -> str:
     return ""
 
 
-def _headers(msg: EmailMessage, mail: InboundMail, fallback: str | None) -> None:
+def _headers(msg: Message, mail: InboundMail, fallback: str | None) -> None:
     for name, value in msg.raw_items():
         mail.headers.setdefault(name.lower(), []).append(
             decode_header_value(str(value), fallback))

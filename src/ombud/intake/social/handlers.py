@@ -10,12 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.cases import handlers as case_handlers
+from ombud.cases import service as cases
+from ombud.cases.schemas import MessageIn
 from ombud.cases.tables import Message
+from ombud.common.clock import as_utc, utcnow
 from ombud.config import Settings
-from ombud.intake.social.messenger import MessengerClient
+from ombud.intake.social import service
+from ombud.intake.social.messenger import COMMENT, MessengerClient, OutsideWindow, messaging_type
 from ombud.intake.social.model import PlatformClient, SendFailed
 from ombud.intake.social.telegram import TelegramClient
 from ombud.intake.social.x import XClient
+from ombud.security.permissions import SYSTEM
 
 Clients = Mapping[str, Callable[[], PlatformClient]]
 
@@ -48,14 +53,41 @@ def _client(factories: Clients, platform: str) -> PlatformClient:
     return factory()
 
 
-def send(factories: Clients, _session: Session, payload: dict[str, Any]) -> None:
+def _send_private(session: Session, client: PlatformClient, platform: str, to: str, text: str,
+                  case_id: int | None, *, human: bool) -> None:
+    """Send privately; on Messenger inside Meta's window as it stands now (see
+    ``messenger.messaging_type``). A message the window no longer allows is not retried: an
+    internal note on the case tells staff it was not delivered, and why."""
+    if not isinstance(client, MessengerClient) or to.startswith(COMMENT):
+        client.send_private(to, text)
+        return
+    last = service.last_inbound(session, platform, to)
+    try:
+        kind = messaging_type(as_utc(last) if last else utcnow(), utcnow(), human=human)
+    except OutsideWindow as exc:
+        if case_id is None:
+            raise
+        reference = cases.get_by_id(session, case_id).reference
+        what = "This reply" if human else "The acknowledgement"
+        cases.add_message(session, SYSTEM, reference, MessageIn(
+            body=f"{what} was not delivered on Messenger: {exc}", visibility="internal"))
+        return
+    client.send_private(to, text, kind=kind)
+
+
+def send(factories: Clients, session: Session, payload: dict[str, Any]) -> None:
     """Job ``social.send``: one private message or one public answer (the job key makes
-    sure each is queued once)."""
-    client = _client(factories, str(payload["platform"]))
+    sure each is queued once). ``human`` marks a staff member's reply (Messenger's
+    HUMAN_AGENT tag may carry it after 24 hours)."""
+    platform = str(payload["platform"])
+    client = _client(factories, platform)
     if payload.get("mode") == "public":
         client.send_public(str(payload["to"]), str(payload["text"]))
-    else:
-        client.send_private(str(payload["to"]), str(payload["text"]))
+        return
+    case_id = payload.get("case_id")
+    _send_private(session, client, platform, str(payload["to"]), str(payload["text"]),
+                  int(case_id) if case_id is not None else None,
+                  human=bool(payload.get("human")))
 
 
 def acknowledge(cfg: case_handlers.AckSettings, factories: Clients, session: Session,
@@ -66,4 +98,6 @@ def acknowledge(cfg: case_handlers.AckSettings, factories: Clients, session: Ses
     case_handlers.acknowledge(cfg, session, {"case_id": case_id})
     body = session.scalars(select(Message.body).where(
         Message.case_id == case_id, Message.external_id == f"ack:{case_id}")).one()
-    _client(factories, str(payload["platform"])).send_private(str(payload["to"]), body)
+    platform = str(payload["platform"])
+    _send_private(session, _client(factories, platform), platform, str(payload["to"]), body,
+                  case_id, human=False)

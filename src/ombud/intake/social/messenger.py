@@ -4,6 +4,11 @@ of page messages and comments, and the Send API.
 Meta signs each delivery with HMAC-SHA256 of the raw body, keyed with the app secret, as
 ``sha256=<hex>``; the subscription is confirmed by echoing ``hub.challenge`` when
 ``hub.verify_token`` is ours. A message's ``mid`` (a comment's ``comment_id``) identifies it.
+
+The Send API only reaches a person within a window after their last message: 24 hours of
+standard messaging (``messaging_type: RESPONSE``); after that a person on the page's staff may
+answer for up to 7 days with the ``HUMAN_AGENT`` message tag (``messaging_type: MESSAGE_TAG``),
+which automated messages may not use; after 7 days nothing can be sent.
 """
 
 from __future__ import annotations
@@ -30,6 +35,30 @@ from ombud.intake.social.model import (
 HEADER = "X-Hub-Signature-256"
 TEXT_LIMIT = 2000  # characters of one message (Send API)
 COMMENT = "comment:"
+STANDARD_WINDOW = dt.timedelta(hours=24)
+HUMAN_AGENT_WINDOW = dt.timedelta(days=7)
+
+
+class OutsideWindow(SendFailed):
+    """Messenger no longer lets the page message this person: retrying cannot help."""
+
+
+def messaging_type(last_inbound: dt.datetime, now: dt.datetime, *, human: bool) -> dict[str, str]:
+    """The Send API fields for a message sent at ``now`` to someone who last wrote at
+    ``last_inbound``: RESPONSE within 24 hours; a person's reply within 7 days carries the
+    HUMAN_AGENT tag; anything later (or automated after 24 hours) is refused."""
+    age = now - last_inbound
+    if age <= STANDARD_WINDOW:
+        return {"messaging_type": "RESPONSE"}
+    if human and age <= HUMAN_AGENT_WINDOW:
+        return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+    limit = "7 days" if human else "24 hours"
+    days = age.total_seconds() / 86400
+    raise OutsideWindow(
+        f"Messenger lets the page answer only within {limit} of the customer's last "
+        f"message, and they last wrote {days:.1f} days ago "
+        f"({last_inbound:%Y-%m-%d %H:%M} UTC): reach them on another channel, or wait until "
+        "they write again")
 
 
 def verify_subscription(mode: str | None, token: str | None, challenge: str | None,
@@ -133,13 +162,16 @@ class MessengerClient:
             detail = error.get("message") if isinstance(error, dict) else ""
             raise SendFailed(f"messenger {path}: HTTP {response.status_code} {detail}")
 
-    def send_private(self, address: str, text: str) -> None:
+    def send_private(self, address: str, text: str, *,
+                     kind: dict[str, str] | None = None) -> None:
         """Message the PSID ``address`` (or, for ``comment:<id>``, the comment's author as
-        a private reply), in messages of at most 2000 characters."""
+        a private reply), in messages of at most 2000 characters; ``kind`` is what
+        ``messaging_type`` answers (default: a RESPONSE within the standard window)."""
         recipient = ({"comment_id": address[len(COMMENT):]} if address.startswith(COMMENT)
                      else {"id": address})
+        fields = kind or {"messaging_type": "RESPONSE"}
         for piece in chunks(text, TEXT_LIMIT):
-            self._post("/me/messages", {"recipient": recipient, "messaging_type": "RESPONSE",
+            self._post("/me/messages", {"recipient": recipient, **fields,
                                         "message": {"text": piece}})
 
     def send_public(self, post_id: str, text: str) -> None:

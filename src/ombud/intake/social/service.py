@@ -1,30 +1,32 @@
 """Social intake verbs: a verified platform update → the customer by identity → the open
 case it continues, or a new case; acknowledgement and public pointer queued as jobs. And
-staff replies on a case going out on the customer's social channel."""
+where (and whether) a reply on a case still reaches the customer on their platform."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
 from ombud.cases import lifecycle
 from ombud.cases import service as cases
-from ombud.cases.schemas import CaseIn, MessageIn, MessageOut
+from ombud.cases.schemas import CaseIn, MessageIn
 from ombud.cases.tables import Case, Message
 from ombud.cases.taxonomy import Channel
-from ombud.common.clock import utcnow
+from ombud.common.clock import as_utc, utcnow
+from ombud.common.errors import Conflict
 from ombud.customers import identities
 from ombud.customers.schemas import CustomerOut
 from ombud.db import tx
 from ombud.intake.email import fields
 from ombud.intake.social import matching
-from ombud.intake.social.messenger import COMMENT
-from ombud.intake.social.model import Inbound, public_pointer
+from ombud.intake.social.messenger import COMMENT, OutsideWindow, messaging_type
+from ombud.intake.social.model import Inbound, Platform, public_pointer
 from ombud.intake.social.tables import SocialUpdate
 from ombud.jobs import service as jobs
 from ombud.security.permissions import SYSTEM, Principal
@@ -151,6 +153,25 @@ def _answer_in_public(session: Session, case: Case, inbound: Inbound, language: 
         "text": text}, f"social-public:{update_id}")
 
 
+def last_inbound(session: Session, platform: str, address: str) -> dt.datetime | None:
+    """When the customer last wrote to us from ``address`` on ``platform``."""
+    return session.scalar(select(func.max(SocialUpdate.received_at)).where(
+        SocialUpdate.platform == platform, SocialUpdate.address == address))
+
+
+def check_reachable(session: Session, case_id: int) -> None:
+    """Refuse (Conflict) a staff reply that the customer's platform would no longer deliver:
+    on Messenger, more than 7 days after their last message (see ``messenger``)."""
+    target = reply_address(session, case_id)
+    if target is None or target[0] != Platform.MESSENGER.value:
+        return
+    last = last_inbound(session, *target)
+    try:
+        messaging_type(as_utc(last) if last else utcnow(), utcnow(), human=True)
+    except OutsideWindow as exc:
+        raise Conflict(f"Not sent: {exc}") from None
+
+
 def reply_address(session: Session, case_id: int) -> tuple[str, str] | None:
     """(platform, address) where a private message about this case reaches the customer:
     where they last wrote from privately (a comment takes one private reply only)."""
@@ -162,19 +183,3 @@ def reply_address(session: Session, case_id: int) -> tuple[str, str] | None:
         if address and not address.startswith(COMMENT):
             return platform, address
     return None
-
-
-def reply(session: Session, principal: Principal, reference: str, data: MessageIn) -> MessageOut:
-    """``cases.add_message``, and a staff reply to the customer also goes out on the social
-    channel they last wrote from (a ``social.send`` job, once per message)."""
-    with tx(session):
-        message = cases.add_message(session, principal, reference, data)
-        if message.direction != "out" or message.visibility != "public":
-            return message
-        case = cases.load(session, principal, reference, Permission.REPLY)
-        target = reply_address(session, case.id)
-        if target is not None:
-            jobs.enqueue(session, "social.send", {
-                "platform": target[0], "mode": "private", "to": target[1],
-                "text": message.body}, f"social-reply:{message.id}")
-        return message

@@ -32,6 +32,7 @@ from ombud.evidence import findings as evidence_findings
 from ombud.evidence import queries as evidence_queries
 from ombud.evidence import service as evidence
 from ombud.evidence.schemas import EvidenceOut, FindingIn, FindingOut, QueuedOut
+from ombud.intake import replies
 from ombud.security import service as security
 from ombud.security.permissions import Principal
 from ombud.storage.blobs import BlobStore
@@ -186,8 +187,9 @@ def get_case(reference: Ref, session: DB, who: Who) -> CaseDetail:
 @router.post("/cases/{reference}/messages", status_code=201,
              dependencies=[Depends(require_json)], responses=problems(*WRITE, 404))
 def add_message(reference: Ref, body: MessageIn, session: DB, who: Who) -> MessageOut:
-    """Reply to the case, or (staff) add an internal note."""
-    return cases.add_message(session, who, reference, body)
+    """Reply to the case (a staff reply also goes out on the customer's channel), or
+    (staff) add an internal note."""
+    return replies.reply(session, who, reference, body)
 
 
 @router.post("/cases/{reference}/attachments", status_code=201,

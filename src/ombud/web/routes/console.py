@@ -20,8 +20,9 @@ from ombud.evidence import findings as evidence_findings
 from ombud.evidence import queries as evidence_queries
 from ombud.evidence import service as evidence
 from ombud.evidence.schemas import Analysis, Fault, FindingIn
+from ombud.feedback import queries as feedback_queries
+from ombud.intake import replies
 from ombud.intake.social import merge as merging
-from ombud.intake.social import service as social
 from ombud.jobs import queries as job_queries
 from ombud.jobs import service as jobs
 from ombud.security import service as security
@@ -33,6 +34,7 @@ from ombud.triage import service as triage
 from ombud.triage.schemas import CorrectionIn
 from ombud.web import forms
 from ombud.web.deps import blobs, cookie_principal, db, settings
+from ombud.web.routes import decision_panels
 from ombud.web.routes.portal import download_response
 from ombud.web.templating import (
     redirect,
@@ -131,12 +133,17 @@ def _case_page(
     status_code: int = 200,
 ) -> Response:
     detail = queries.case_detail(session, who, reference)
+    detail = detail.model_copy(update={"next_events": [  # decisions go through their panel
+        e for e in detail.next_events if e not in cases.DECISION_EVENTS]})
     found = (evidence_queries.evidence_page(session, who, reference)
              if can_see_internal(who) else None)
+    decision = (decision_panels.console_panel(session, who, detail, values or {})
+                if can_see_internal(who) else None)
     return render(request, "console/case.html", principal=who, case=detail,
                   errors=errors or {}, values=values or {}, **_people(session),
-                  evidence=found, analyses=list(Analysis), faults=list(Fault),
+                  evidence=found, analyses=list(Analysis), faults=list(Fault), decision=decision,
                   triage=triage_queries.case_triage(session, who, reference),
+                  survey=feedback_queries.case_survey(session, who, reference),
                   subcategories=SUBCATEGORIES, status_code=status_code)
 
 
@@ -171,8 +178,8 @@ def message(
     """A reply to the customer, or an internal note."""
     form = "note" if visibility == "internal" else "reply"
     try:
-        social.reply(session, who, reference,
-                     MessageIn(body=body.strip(), visibility=visibility))
+        replies.reply(session, who, reference,
+                      MessageIn(body=body.strip(), visibility=visibility))
     except (OmbudError, ValidationError) as exc:
         return _refused(request, session, who, reference, form, exc, {form: body})
     return _back(request, reference, "Note added." if form == "note" else "Reply sent.")

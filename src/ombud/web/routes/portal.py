@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from ombud.security.permissions import Principal
 from ombud.storage.blobs import BlobStore
 from ombud.web import forms
 from ombud.web.deps import blobs, cookie_principal, db, settings
+from ombud.web.routes import decision_panels
 from ombud.web.templating import (
     redirect,
     render,
@@ -164,8 +166,10 @@ def _case_page(
     reply: str = "", error: str = "", status_code: int = 200,
 ) -> Response:
     detail = queries.case_detail(session, who, reference)
+    decision = decision_panels.portal_panel(
+        session, who, detail, dt.timedelta(days=settings(request).reopen_days))
     return render(request, "portal/case.html", principal=who, case=detail, reply=reply,
-                  error=error, status_code=status_code)
+                  error=error, decision=decision, status_code=status_code)
 
 
 @router.get("/cases/{reference}")

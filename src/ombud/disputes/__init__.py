@@ -1,0 +1,1 @@
+"""Disputes: objections to a decision and their re-review."""

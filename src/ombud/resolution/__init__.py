@@ -1,0 +1,1 @@
+"""Resolution: remedy policy, precedents, proposals, approvals, decision letters, remedies."""
