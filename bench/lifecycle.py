@@ -60,7 +60,7 @@ from ombud.evidence.schemas import FindingIn
 from ombud.evidence.tables import EvidenceItem
 from ombud.exchange import SimExchange
 from ombud.exchange.factory import sim_path
-from ombud.resolution import outcomes, reconcile, service
+from ombud.resolution import outcomes, policies, reconcile, service
 from ombud.resolution.schemas import DecisionIn, PointIn, ProposalIn
 from ombud.resolution.service import Config
 from ombud.resolution.tables import Approval, Proposal, Remedy
@@ -102,6 +102,7 @@ def seed(url: str, n: int) -> None:
         for name, role in (("specialist", Role.SPECIALIST), ("approver", Role.APPROVER)):
             security.create_staff(s, username=name, password="bench-password-1", role=role,
                                   team_id=team, display_name=name.title())
+        policies.in_effect(s, utcnow())  # the default policy, before drivers race to make it
     started = time.monotonic()
     bulk_seed(engine, n, team_ids=[team], n_customers=n, year=utcnow().year - 1)  # all past
     with engine.begin() as conn:
