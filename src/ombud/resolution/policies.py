@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.common.clock import as_utc, utcnow
 from ombud.common.errors import Forbidden, Invalid
-from ombud.db import tx
+from ombud.db import insert_ignore, tx
 from ombud.resolution import policy as rules
 from ombud.resolution.default_policy import DEFAULT_POLICY
 from ombud.resolution.schemas import PolicyIn, PolicyOut
@@ -27,11 +27,11 @@ EDITORS = frozenset({Role.COMPLIANCE, Role.ADMIN})
 def _ensure_default(session: Session) -> None:
     if session.scalar(select(func.count()).select_from(PolicyVersion)):
         return
-    session.add(PolicyVersion(version=1, effective_from=DEFAULT_EFFECTIVE_FROM,
-                              document=rules.dump(rules.parse(DEFAULT_POLICY)),
-                              note="Ombud's default policy", created_by="system",
-                              created_at=utcnow()))
-    session.flush()
+    # concurrent first proposals may race here: the version number is unique, one row wins
+    insert_ignore(session, PolicyVersion.__table__, {
+        "version": 1, "effective_from": DEFAULT_EFFECTIVE_FROM,
+        "document": rules.dump(rules.parse(DEFAULT_POLICY)), "note": "Ombud's default policy",
+        "created_by": "system", "created_at": utcnow()})
 
 
 def in_effect(session: Session, received_at: dt.datetime) -> tuple[int, rules.Policy]:
