@@ -45,6 +45,17 @@ def env_for(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def create_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist (a fresh machine)."""
+    base, name = url.split("?", 1)[0].rsplit("/", 1)
+    admin = make_engine(Settings(database_url=f"{base}/postgres"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 def reset_database(url: str) -> None:
     """An empty, migrated database at ``url`` (drops what was there)."""
     if url.startswith("sqlite"):
@@ -52,6 +63,8 @@ def reset_database(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        create_database(url)
     engine = make_engine(Settings(database_url=url))
     if not url.startswith("sqlite"):
         schema = url.rsplit("%3D", 1)[1] if "%3D" in url else "public"

@@ -69,3 +69,29 @@ def test_customers_write_no_internal_notes_and_finished_cases_take_no_messages(
     with pytest.raises(Conflict, match="takes no more messages"):
         add_message(session, crew.customer, case.reference, MessageIn(body="hello?"))
     assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_the_first_reply_of_a_customer_who_named_no_outcome_is_kept_as_it(
+    session: Session,
+) -> None:
+    crew = make_crew(session)
+    case, _ = open_case(session, crew.customer, CaseIn(summary="Deposit not credited"))
+    add_message(session, crew.customer, case.reference,
+                MessageIn(body="Please credit the  0.5 ETH\nto my account."))
+    add_message(session, crew.customer, case.reference, MessageIn(body="Any news?"))
+    session.expire_all()
+    row = session.scalars(select(Case).where(Case.reference == case.reference)).one()
+    assert row.desired_outcome == "Please credit the 0.5 ETH to my account."
+    actions = list(session.scalars(select(AuditEvent.action)
+                                   .where(AuditEvent.chain == case.reference)))
+    assert actions.count("case.outcome_recorded") == 1
+
+
+def test_a_named_outcome_is_not_replaced_by_a_reply(session: Session) -> None:
+    crew = make_crew(session)
+    case, _ = open_case(session, crew.customer, CaseIn(
+        summary="Fee charged twice", desired_outcome="Refund the second fee"))
+    add_message(session, crew.customer, case.reference, MessageIn(body="Here is a screenshot"))
+    session.expire_all()
+    row = session.scalars(select(Case).where(Case.reference == case.reference)).one()
+    assert row.desired_outcome == "Refund the second fee"

@@ -48,6 +48,7 @@ def acknowledge(cfg: AckSettings, session: Session, payload: dict[str, Any]) -> 
             follow_url=f"{cfg.public_url}/portal/cases/{case.reference}",
             summary=case.summary,
             complaint_copy=case.description if case.channel == Channel.WEB.value else "",
+            desired_outcome=case.desired_outcome,
         )
         subject, body = compose(case.language, facts)
         msg = Message(

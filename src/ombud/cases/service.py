@@ -36,6 +36,7 @@ DECISION_EVENTS = frozenset({
     Event.COMPLETE, Event.LAPSE, Event.CLOSE})
 #: Until triage sets the regulatory clocks, a case is due this long after receipt.
 DEFAULT_RESOLUTION = dt.timedelta(days=15)
+OUTCOME_CHARS = 5_000  # as much of a reply as a filed desired outcome may hold
 
 
 def load(session: Session, principal: Principal, reference: str, perm: Permission) -> Case:
@@ -285,9 +286,20 @@ def add_message(
         if principal.kind == "customer":
             follow = {Status.NEEDS_INFO.value: Event.INFO_RECEIVED,
                       Status.AWAITING_CUSTOMER.value: Event.CUSTOMER_REPLIED}.get(case.status)
-            if follow is not None:
+            if follow is not None:  # the reply answers the question they were asked
                 _move(session, principal, case, follow, "")
+            elif not case.desired_outcome.strip():
+                _record_outcome(session, principal, case, msg)
         return MessageOut.model_validate(msg)
+
+
+def _record_outcome(session: Session, principal: Principal, case: Case, msg: Message) -> None:
+    """The acknowledgement asked a customer who named no outcome what they want; their next
+    message that answers no other question is kept as the case's desired outcome (audited
+    with the message it came from)."""
+    case.desired_outcome = " ".join(msg.body.split())[:OUTCOME_CHARS]
+    audit.append(session, actor=principal.actor, action="case.outcome_recorded",
+                 chain=case.reference, case_id=case.id, data={"message_id": msg.id})
 
 
 def apply_transition(

@@ -22,6 +22,7 @@ class AckFacts:
     follow_url: str
     summary: str
     complaint_copy: str = ""
+    desired_outcome: str = ""  # the remedy sought (IN-3); asked for when empty
 
 
 _CATALOGUE: dict[str, dict[str, str]] = {
@@ -37,8 +38,12 @@ _CATALOGUE: dict[str, dict[str, str]] = {
             "Our published timeframe is {timeframe}; you will have our answer by {due} at the "
             "latest, or a letter explaining the delay and the new date.\n"
             "Follow your case at any time: {follow_url}\n\n"
-            "Your complaint: {summary}\n{copy}"
+            "Your complaint: {summary}\n{outcome}{copy}"
         ),
+        "outcome": "The outcome you asked for: {text}\n",
+        "ask": ("\nWhat would you like us to do to put this right - for example a refund, a "
+                "correction to your account, or an explanation? Please reply to this message "
+                "and tell us.\n"),
         "copy": "\nCopy of your complaint as filed:\n{text}\n",
     },
     "zh-Hans": {
@@ -53,8 +58,11 @@ _CATALOGUE: dict[str, dict[str, str]] = {
             "我们公布的处理时限为{timeframe}；最迟将于 {due} 前答复您，"
             "如有延误，我们会说明原因并告知新的日期。\n"
             "您可随时查看案件进度：{follow_url}\n\n"
-            "您的投诉：{summary}\n{copy}"
+            "您的投诉：{summary}\n{outcome}{copy}"
         ),
+        "outcome": "您希望的处理结果：{text}\n",
+        "ask": ("\n您希望我们如何解决？例如退款、更正您的账户或作出解释。"
+                "请直接回复本消息告诉我们。\n"),
         "copy": "\n您提交的投诉副本：\n{text}\n",
     },
     "zh-Hant": {
@@ -69,8 +77,11 @@ _CATALOGUE: dict[str, dict[str, str]] = {
             "我們公布的處理時限為{timeframe}；最遲將於 {due} 前答覆您，"
             "如有延誤，我們會說明原因並告知新的日期。\n"
             "您可隨時查看案件進度：{follow_url}\n\n"
-            "您的投訴：{summary}\n{copy}"
+            "您的投訴：{summary}\n{outcome}{copy}"
         ),
+        "outcome": "您希望的處理結果：{text}\n",
+        "ask": ("\n您希望我們如何解決？例如退款、更正您的帳戶或作出解釋。"
+                "請直接回覆本訊息告訴我們。\n"),
         "copy": "\n您提交的投訴副本：\n{text}\n",
     },
 }
@@ -78,7 +89,8 @@ LANGUAGES = tuple(_CATALOGUE)
 
 
 def compose(language: str, facts: AckFacts) -> tuple[str, str]:
-    """Subject and body of the acknowledgement; refuses when a required element is missing."""
+    """Subject and body of the acknowledgement; refuses when a required element is missing.
+    It repeats the outcome the customer asked for, or asks for it when they did not say."""
     missing = [
         name for name in ("reference", "handler", "handler_email", "handler_phone", "timeframe")
         if not str(getattr(facts, name)).strip()
@@ -88,11 +100,13 @@ def compose(language: str, facts: AckFacts) -> tuple[str, str]:
     texts = _CATALOGUE.get(language, _CATALOGUE["en"])
     fmt = "%Y-%m-%d %H:%M UTC"
     copy = texts["copy"].format(text=facts.complaint_copy) if facts.complaint_copy else ""
+    wanted = facts.desired_outcome.strip()
+    outcome = texts["outcome"].format(text=wanted) if wanted else texts["ask"]
     body = texts["body"].format(
         reference=facts.reference, received=facts.received_at.strftime(fmt),
         due=facts.due_at.strftime("%Y-%m-%d"), timeframe=facts.timeframe,
         handler=facts.handler, handler_email=facts.handler_email,
         handler_phone=facts.handler_phone, follow_url=facts.follow_url,
-        summary=facts.summary, copy=copy,
+        summary=facts.summary, outcome=outcome, copy=copy,
     )
     return texts["subject"].format(reference=facts.reference), body

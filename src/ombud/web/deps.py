@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
@@ -60,6 +60,16 @@ def _bearer(authorization: str | None) -> str | None:
     return None
 
 
+def _released(read: Callable[..., Principal], session: Session, *args: Any) -> Principal:
+    """``read(session, *args)``, then end its transaction: the connection goes back to the
+    pool at once instead of being held while the request awaits other work (a filing waiting
+    for its group commit, which needs a connection of the same pool)."""
+    try:
+        return read(session, *args)
+    finally:
+        session.rollback()
+
+
 async def api_principal(
     request: Request,
     session: Annotated[Session, Depends(db)],
@@ -84,15 +94,17 @@ async def api_principal(
             if cached is not None:
                 return cached
             return await run_in_threadpool(
-                security.principal_from_customer_token, session, cfg, token, known)
-        return await run_in_threadpool(security.principal_from_session, session, payload)
+                _released, security.principal_from_customer_token, session, cfg, token, known)
+        return await run_in_threadpool(
+            _released, security.principal_from_session, session, payload)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         payload = security.session_payload(cfg, cookie)
         if request.method not in SAFE_METHODS and not tokens.check_csrf(
                 cfg.secret_key, str(payload.get("n", "")), request.headers.get(CSRF_HEADER)):
             raise Forbidden(f"a write with the session cookie needs the {CSRF_HEADER} header")
-        return await run_in_threadpool(security.principal_from_session, session, payload)
+        return await run_in_threadpool(
+            _released, security.principal_from_session, session, payload)
     raise Unauthorized("send 'Authorization: Bearer <token>'")
 
 
