@@ -71,17 +71,14 @@ def test_customers_write_no_internal_notes_and_finished_cases_take_no_messages(
     assert session.scalar(select(func.count()).select_from(Message)) == 0
 
 
-def test_the_first_reply_of_a_customer_who_named_no_outcome_is_kept_as_it(
-    session: Session,
-) -> None:
+def test_the_reply_that_names_the_outcome_sought_is_kept_as_it(session: Session) -> None:
     crew = make_crew(session)
     case, _ = open_case(session, crew.customer, CaseIn(summary="Deposit not credited"))
-    add_message(session, crew.customer, case.reference,
-                MessageIn(body="Please credit the  0.5 ETH\nto my account."))
-    add_message(session, crew.customer, case.reference, MessageIn(body="Any news?"))
+    for body in ("Any news?", "退还 0.5 ETH 到我的账户", "Refund the fee as well"):
+        add_message(session, crew.customer, case.reference, MessageIn(body=body))
     session.expire_all()
     row = session.scalars(select(Case).where(Case.reference == case.reference)).one()
-    assert row.desired_outcome == "Please credit the 0.5 ETH to my account."
+    assert row.desired_outcome == "退还 0.5 ETH 到我的账户"
     actions = list(session.scalars(select(AuditEvent.action)
                                    .where(AuditEvent.chain == case.reference)))
     assert actions.count("case.outcome_recorded") == 1

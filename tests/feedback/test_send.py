@@ -186,3 +186,11 @@ def test_a_case_that_ends_withdrawn_is_never_surveyed(
     assert service.send_survey(session, cfg, lambda _s, _c: None, case.id,
                                recheck=service.MAX_RECHECKS) == "skipped"
     assert _surveys(session) == [] and "survey.skipped" in _actions(session, case.id)
+
+
+def test_an_internal_case_is_not_surveyed(session: Session, settings: Settings) -> None:
+    case = open_case(session, SYSTEM, uid="ombud:major-incidents", summary="Major incident")
+    resolve(session, SYSTEM, case.id)
+    run_jobs(session, settings)
+    assert _surveys(session) == []
+    assert _actions(session, case.id)[-1] == "survey.skipped"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from ombud.cases.outcome import desired_outcome
 from ombud.intake.email import fields, loops, threading
 from ombud.intake.email.parse import InboundMail, parse
 
@@ -58,8 +59,8 @@ def test_fields() -> None:
     assert fields.amounts(text) == [fields.Amount("USD", Decimal("1200.50")),
                                     fields.Amount("BTC", Decimal("0.5"))]
     assert fields.amounts("USDT 300 lost") == [fields.Amount("USDT", Decimal("300"))]
-    assert fields.desired_outcome(text) == "Please refund me.\n希望尽快处理"
-    assert fields.desired_outcome("Nothing to ask") == ""
+    assert desired_outcome(text) == "Please refund me.\n希望尽快处理"
+    assert desired_outcome("Nothing to ask") == ""
     assert fields.summary_from("", "\n  first line here\nsecond") == "first line here"
     assert fields.summary_from("", "") == "Complaint by email"
     assert fields.language_of("我的帐户被冻结了") == "zh-Hans"

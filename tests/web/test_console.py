@@ -162,6 +162,9 @@ def test_case_page_shows_everything_and_its_forms_work(
     assert 'class="msg msg-note internal"' in text and "Internal note" in text
     assert "Checked the book replay." in text
     assert "case.opened" in text  # the audit trail
+    assert "not stated yet: the acknowledgement asked" in text  # no desired outcome given
+    assert 'value="start_investigation"' not in text and 'value="triage"' in text
+    assert 'value="resolve_by_incident"' not in text  # only an incident's closing does that
     token = csrf_of(text)
     url = f"/console/cases/{case.reference}"
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.cases import lifecycle
 from ombud.cases.lifecycle import Event, Status
+from ombud.cases.outcome import desired_outcome
 from ombud.cases.schemas import AssignIn, CaseIn, CaseOut, MessageIn, MessageOut, TransitionIn
 from ombud.cases.tables import Case, CaseCounter, IdempotencyKey, Message
 from ombud.cases.taxonomy import Category
@@ -34,9 +35,10 @@ from ombud.security.tables import Staff, Team
 DECISION_EVENTS = frozenset({
     Event.PROPOSE, Event.ACCEPT, Event.OBJECT, Event.START_RE_REVIEW, Event.EXECUTE,
     Event.COMPLETE, Event.LAPSE, Event.CLOSE})
+#: Events the console never offers as a plain transition: another domain's verb applies them.
+VERB_EVENTS = DECISION_EVENTS | {Event.RESOLVE_BY_INCIDENT}
 #: Until triage sets the regulatory clocks, a case is due this long after receipt.
 DEFAULT_RESOLUTION = dt.timedelta(days=15)
-OUTCOME_CHARS = 5_000  # as much of a reply as a filed desired outcome may hold
 
 
 def load(session: Session, principal: Principal, reference: str, perm: Permission) -> Case:
@@ -294,10 +296,13 @@ def add_message(
 
 
 def _record_outcome(session: Session, principal: Principal, case: Case, msg: Message) -> None:
-    """The acknowledgement asked a customer who named no outcome what they want; their next
-    message that answers no other question is kept as the case's desired outcome (audited
-    with the message it came from)."""
-    case.desired_outcome = " ".join(msg.body.split())[:OUTCOME_CHARS]
+    """The acknowledgement asked a customer who named no outcome what they want: the first
+    later message of theirs that says it (and answers no other question) is kept as the
+    case's desired outcome, audited with the message it came from."""
+    wanted = desired_outcome(msg.body)
+    if not wanted:
+        return
+    case.desired_outcome = wanted
     audit.append(session, actor=principal.actor, action="case.outcome_recorded",
                  chain=case.reference, case_id=case.id, data={"message_id": msg.id})
 
@@ -308,7 +313,8 @@ def apply_transition(
     """The one writer of ``Case.status``: moves the case if the lifecycle accepts the event.
 
     The decision's events (propose, accept, object, re-review, execute, complete, lapse,
-    close) are refused here: the decision verbs apply them with the facts their guards need.
+    close) are refused here: the decision verbs apply them with the facts their guards need
+    (resolution by an incident is refused by its guard unless the incident's closing moves it).
     """
     with tx(session):
         case = load(session, principal, reference, Permission.TRANSITION)

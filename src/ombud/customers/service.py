@@ -13,6 +13,14 @@ from ombud.customers.tables import Customer, CustomerIdentity
 from ombud.db import tx
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
+#: UIDs of the customer records Ombud keeps for its own cases (a major incident's parent):
+#: nobody to survey or to write to.
+INTERNAL_PREFIX = "ombud:"
+
+
+def is_internal(uid: str | None) -> bool:
+    """Whether ``uid`` names one of Ombud's own customer records, not a person."""
+    return bool(uid) and str(uid).startswith(INTERNAL_PREFIX)
 
 
 def normalise_email(email: str) -> str:

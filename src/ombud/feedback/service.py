@@ -17,6 +17,7 @@ from ombud.common.clock import as_utc, utcnow
 from ombud.common.errors import Conflict
 from ombud.common.ids import token as new_token
 from ombud.customers.identities import get_live
+from ombud.customers.service import is_internal
 from ombud.db import tx
 from ombud.feedback import model, queries, texts
 from ombud.feedback.model import Route
@@ -62,6 +63,10 @@ def send_survey(session: Session, cfg: SurveyConfig, reply_address: ReplyAddress
         if Status(case.status) not in SURVEYED:
             return _postpone(session, case, recheck, now)
         customer = get_live(session, case.customer_id)
+        if is_internal(customer.uid):
+            audit.append(session, actor="system", action="survey.skipped", chain=case.reference,
+                         case_id=case.id, data={"reason": "an internal case, no customer"})
+            return "skipped"
         address = (reply_address(session, case.id)
                    if case.channel in model.SOCIAL_CHANNELS else None)
         routes = model.routes(case.channel, has_email=bool(customer.email),

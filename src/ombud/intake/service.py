@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.cases import attachments, lifecycle
 from ombud.cases import service as cases
+from ombud.cases.outcome import desired_outcome
 from ombud.cases.queries import list_cases
 from ombud.cases.schemas import CaseFilter, CaseIn, MessageIn
 from ombud.cases.tables import Case
@@ -383,7 +384,7 @@ def _filing(who: Principal, mail: InboundMail, text: str, language: str) -> case
     first = found[0] if found else None
     return cases.Filing(who, CaseIn(
         summary=fields.summary_from(mail.subject, mail.text), description=text,
-        desired_outcome=fields.desired_outcome(mail.text), channel=Channel.EMAIL,
+        desired_outcome=desired_outcome(mail.text), channel=Channel.EMAIL,
         language=language, asset=first.asset if first else None,
         amount=first.amount if first else None,
     ), None)

@@ -22,6 +22,7 @@ from ombud.cases.tables import Case
 from ombud.cases.taxonomy import Category, Channel, Priority
 from ombud.common.clock import as_utc, utcnow
 from ombud.common.errors import Conflict, NotFound
+from ombud.customers.service import INTERNAL_PREFIX
 from ombud.db import tx
 from ombud.security.permissions import SYSTEM, Principal
 from ombud.security.roles import Permission
@@ -31,7 +32,7 @@ from ombud.triage.schemas import IncidentClosed, IncidentMessageIn, IncidentOut
 from ombud.triage.tables import TriageDecision, TriageIncident
 
 #: The internal customer that major-incident cases are filed under.
-INCIDENT_UID = "ombud:major-incidents"
+INCIDENT_UID = f"{INTERNAL_PREFIX}major-incidents"
 DETECTOR = DetectorConfig()
 
 

@@ -1,5 +1,5 @@
-"""Registration fields read from a complaint's text: summary, desired outcome, amounts,
-language (pure)."""
+"""Registration fields read from a complaint's text: summary, amounts, language (pure; the
+desired outcome is ``ombud.cases.outcome``)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,6 @@ _AMOUNT = re.compile(
     rf"\b({_ASSETS})\s*(\d{{1,3}}(?:,\d{{3}})+|\d+)(\.\d+)?(?![\w.])|"
     r"\$\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?",
     re.I)
-_OUTCOME = re.compile(
-    r"^\s*(i\s+(want|would like|'?d like|expect|request|demand|ask)|we\s+(want|would like|expect)"
-    r"|please\s+(refund|return|restore|unfreeze|unlock|compensate|credit|reverse|cancel|"
-    r"reimburse|release|reopen)|kindly\s+(refund|return|restore|compensate|credit)"
-    r"|希望|要求|请求|請求|请退|請退|我想要|我要)", re.I)
 #: Characters used only in Traditional (first) or only in Simplified (second) Chinese.
 _TRAD = set("們這個說對時會來後為與從國過還號發帳戶請謝處幣錢賬單買賣體們網問題")
 _SIMP = set("们这个说对时会来后为与从国过还号发帐户请谢处币钱账单买卖体们网问题")
@@ -41,12 +36,6 @@ def summary_from(subject: str, text: str) -> str:
     if len(line) < 3:
         line = "Complaint by email"
     return line[:200]
-
-
-def desired_outcome(text: str) -> str:
-    """The lines where the customer says what they want ("" when they do not)."""
-    lines = [line.strip() for line in text.splitlines() if _OUTCOME.match(line)]
-    return "\n".join(lines[:3])[:5000]
 
 
 def amounts(text: str) -> list[Amount]:

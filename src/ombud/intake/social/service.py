@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ombud.audit import service as audit
 from ombud.cases import lifecycle
 from ombud.cases import service as cases
+from ombud.cases.outcome import desired_outcome
 from ombud.cases.schemas import CaseIn, MessageIn
 from ombud.cases.tables import Case, Message
 from ombud.cases.taxonomy import Channel
@@ -89,7 +90,7 @@ def _open(session: Session, who: Principal, inbound: Inbound, text: str, languag
     summary = first_line[:200] if len(first_line) >= 3 else (
         f"Complaint via {_NAMES[inbound.platform.value]}")
     data = CaseIn.model_validate({
-        "summary": summary, "description": text, "desired_outcome": fields.desired_outcome(text),
+        "summary": summary, "description": text, "desired_outcome": desired_outcome(text),
         "channel": Channel(inbound.platform.value), "language": language,
         "asset": found[0].asset if found else None, "amount": found[0].amount if found else None,
     })

@@ -134,7 +134,7 @@ def _case_page(
 ) -> Response:
     detail = queries.case_detail(session, who, reference)
     detail = detail.model_copy(update={"next_events": [  # decisions go through their panel
-        e for e in detail.next_events if e not in cases.DECISION_EVENTS]})
+        e for e in detail.next_events if e not in cases.VERB_EVENTS]})
     found = (evidence_queries.evidence_page(session, who, reference)
              if can_see_internal(who) else None)
     decision = (decision_panels.console_panel(session, who, detail, values or {})
