@@ -26,4 +26,5 @@ def test_requests_are_found_and_descriptions_are_not(text: str, found: str) -> N
 
 
 def test_at_most_three_lines() -> None:
-    assert desired_outcome("I want a\nI want b\nI want c\nI want d") == "I want a\nI want b\nI want c"
+    wants = "I want a\nI want b\nI want c\nI want d"
+    assert desired_outcome(wants) == "I want a\nI want b\nI want c"

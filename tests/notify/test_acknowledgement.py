@@ -23,9 +23,17 @@ FACTS = AckFacts(
 def test_it_states_everything_ak_1_requires(language: str) -> None:
     subject, body = compose(language, FACTS)
     assert FACTS.reference in subject
-    for part in (FACTS.reference, "2026-03-03 14:02 UTC", "2026-03-18", FACTS.timeframe,
-                 FACTS.handler, FACTS.handler_email, FACTS.handler_phone, FACTS.follow_url):
+    for part in (FACTS.reference, "2026-03-03 14:02 UTC", "2026-03-18", FACTS.handler,
+                 FACTS.handler_email, FACTS.handler_phone, FACTS.follow_url):
         assert part in body
+    timeframe = {"en": "15 calendar days", "zh-Hans": "15个自然日", "zh-Hant": "15個曆日"}
+    assert timeframe[language] in body
+
+
+def test_a_timeframe_that_is_not_a_count_of_days_is_kept_as_written() -> None:
+    _, body = compose("zh-Hans", AckFacts(**{**FACTS.__dict__,
+                                             "timeframe": "within one month"}))
+    assert "within one month" in body
 
 
 def test_it_asks_for_the_outcome_when_the_customer_named_none() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from ombud.common.errors import Invalid
@@ -45,6 +46,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
                 "correction to your account, or an explanation? Please reply to this message "
                 "and tell us.\n"),
         "copy": "\nCopy of your complaint as filed:\n{text}\n",
+        "calendar": "{n} calendar days",
+        "business": "{n} business days",
     },
     "zh-Hans": {
         "subject": "我们已收到您的投诉 {reference}",
@@ -64,6 +67,8 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "ask": ("\n您希望我们如何解决？例如退款、更正您的账户或作出解释。"
                 "请直接回复本消息告诉我们。\n"),
         "copy": "\n您提交的投诉副本：\n{text}\n",
+        "calendar": "{n}个自然日",
+        "business": "{n}个工作日",
     },
     "zh-Hant": {
         "subject": "我們已收到您的投訴 {reference}",
@@ -83,9 +88,18 @@ _CATALOGUE: dict[str, dict[str, str]] = {
         "ask": ("\n您希望我們如何解決？例如退款、更正您的帳戶或作出解釋。"
                 "請直接回覆本訊息告訴我們。\n"),
         "copy": "\n您提交的投訴副本：\n{text}\n",
+        "calendar": "{n}個曆日",
+        "business": "{n}個工作天",
     },
 }
 LANGUAGES = tuple(_CATALOGUE)
+_DAYS = re.compile(r"^\s*(\d+)\s+(calendar|business)\s+days?\s*$", re.I)
+
+
+def _timeframe(texts: dict[str, str], timeframe: str) -> str:
+    """The published timeframe in the letter's language when it is a count of days."""
+    days = _DAYS.match(timeframe)
+    return texts[days.group(2).lower()].format(n=days.group(1)) if days else timeframe
 
 
 def compose(language: str, facts: AckFacts) -> tuple[str, str]:
@@ -104,7 +118,7 @@ def compose(language: str, facts: AckFacts) -> tuple[str, str]:
     outcome = texts["outcome"].format(text=wanted) if wanted else texts["ask"]
     body = texts["body"].format(
         reference=facts.reference, received=facts.received_at.strftime(fmt),
-        due=facts.due_at.strftime("%Y-%m-%d"), timeframe=facts.timeframe,
+        due=facts.due_at.strftime("%Y-%m-%d"), timeframe=_timeframe(texts, facts.timeframe),
         handler=facts.handler, handler_email=facts.handler_email,
         handler_phone=facts.handler_phone, follow_url=facts.follow_url,
         summary=facts.summary, outcome=outcome, copy=copy,
