@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_starttls: bool = False
+    smtp_user: str = ""  # SMTP AUTH, over STARTTLS only
+    smtp_password: str = ""
     mail_from: str = "complaints@ombud.local"
     mail_max_bytes: int = 30 * 1024 * 1024
     smtp_listen_port: int = 2525

@@ -42,7 +42,8 @@ _MODEL = triage_handlers.Model()
 def make_sender(settings: Settings) -> Sender:
     """SMTP when a server is configured, else the outbox folder."""
     if settings.smtp_host:
-        return SmtpSender(settings.smtp_host, settings.smtp_port, starttls=settings.smtp_starttls)
+        return SmtpSender(settings.smtp_host, settings.smtp_port, starttls=settings.smtp_starttls,
+                          user=settings.smtp_user, password=settings.smtp_password)
     return OutboxSender(settings.outbox_dir)
 
 

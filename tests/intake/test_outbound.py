@@ -3,6 +3,7 @@ case answers the customer's mail on its thread; no header injection from names."
 
 from __future__ import annotations
 
+import smtplib
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,16 +106,23 @@ def test_crlf_in_display_name_cannot_inject_headers(
     assert got["References"] == "<orig@example.com>"
 
 
-@pytest.fixture
-def tls_sink(tmp_path: Path) -> Iterator[tuple[Sink, Path]]:
-    """An aiosmtpd receiver that requires STARTTLS, with a self-signed certificate for
-    127.0.0.1 (made by openssl); and that certificate."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+def _self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context with a self-signed certificate for 127.0.0.1 (made by openssl),
+    and the certificate's file."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
+    return context, cert
+
+
+@pytest.fixture
+def tls_sink(tmp_path: Path) -> Iterator[tuple[Sink, Path]]:
+    """An aiosmtpd receiver that requires STARTTLS, with a self-signed certificate for
+    127.0.0.1; and that certificate."""
+    context, cert = _self_signed(tmp_path)
     box = Sink(free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port, tls_context=context,
                             require_starttls=True)
@@ -135,6 +144,43 @@ def test_starttls_checks_the_server_certificate(tls_sink: tuple[Sink, Path]) -> 
     SmtpSender("127.0.0.1", box.port, starttls=True, tls=trusted).send(msg)
     [(_from, rcpts, raw)] = box.received
     assert rcpts == ["carol@example.com"] and b"Over TLS" in raw
+
+
+def test_smtp_auth_signs_in_over_starttls(tmp_path: Path) -> None:
+    context, cert = _self_signed(tmp_path)
+    signed_in: list[bytes] = []
+
+    def check(_server: object, _session: object, _envelope: object, _mechanism: str,
+              data: LoginPassword) -> AuthResult:
+        ok = (data.login, data.password) == (b"ombud", b"s3cret")
+        if ok:
+            signed_in.append(data.login)
+        return AuthResult(success=ok, handled=False)
+
+    box = Sink(free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port, tls_context=context,
+                            require_starttls=True, authenticator=check, auth_required=True)
+    controller.start()
+    try:
+        msg = outbound.compose(
+            sender="complaints@ombud.local", to="carol@example.com", to_name="Carol",
+            subject="Your case", body="Signed in", reference="C-2026-000001",
+            message_id="<C-2026-000001.a@ombud.local>", in_reply_to=None, references=[])
+        trusted = ssl.create_default_context(cafile=str(cert))
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            SmtpSender("127.0.0.1", box.port, starttls=True, tls=trusted, user="ombud",
+                       password="wrong").send(msg)
+        assert box.received == []
+        SmtpSender("127.0.0.1", box.port, starttls=True, tls=trusted, user="ombud",
+                   password="s3cret").send(msg)
+    finally:
+        controller.stop()
+    assert signed_in == [b"ombud"] and len(box.received) == 1
+
+
+def test_smtp_credentials_are_never_sent_without_starttls() -> None:
+    with pytest.raises(Invalid, match="only sent over STARTTLS"):
+        SmtpSender("smtp.example.com", 587, user="ombud", password="s3cret")
 
 
 def test_address_with_line_break_is_refused() -> None:

@@ -59,11 +59,16 @@ class OutboxSender:
 
 
 class SmtpSender:
-    """Delivers through an SMTP server, with STARTTLS when configured."""
+    """Delivers through an SMTP server, with STARTTLS when configured, signing in (SMTP AUTH)
+    when given a user; credentials only ever travel over STARTTLS."""
 
     def __init__(self, host: str, port: int = 25, *, starttls: bool = False,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, user: str = "", password: str = "") -> None:
+        if user and not starttls:
+            raise Invalid("SMTP credentials are only sent over STARTTLS: set "
+                          "OMBUD_SMTP_STARTTLS=true with OMBUD_SMTP_USER")
         self.host, self.port, self.starttls = host, port, starttls
+        self.user, self.password = user, password
         self.tls = tls or ssl.create_default_context()  # the server's certificate is checked
 
     def send(self, message: EmailMessage) -> None:
@@ -71,4 +76,6 @@ class SmtpSender:
         with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
             if self.starttls:
                 smtp.starttls(context=self.tls)
+            if self.user:
+                smtp.login(self.user, self.password)
             smtp.send_message(message)
