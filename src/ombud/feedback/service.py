@@ -100,7 +100,7 @@ def send_survey(session: Session, cfg: SurveyConfig, reply_address: ReplyAddress
         if address is not None and Route.SOCIAL in routes:
             jobs.enqueue(session, "social.send", {
                 "platform": address[0], "mode": "private", "to": address[1], "text": body,
-                "case_id": case.id, "human": False,
+                "case_id": case.id, "human": False, "what": "The satisfaction survey",
             }, f"social-survey:{case.id}")
         return "sent"
 

@@ -16,7 +16,9 @@ from ombud.cases.tables import Case, Message
 from ombud.common.clock import utcnow
 from ombud.config import Settings
 from ombud.intake.social.messenger import OutsideWindow, messaging_type
+from ombud.intake.social.service import reply_address
 from ombud.intake.social.tables import SocialUpdate
+from ombud.jobs import service as jobs
 from ombud.jobs.tables import Job
 from tests.conftest import World
 from tests.exchange.server import serve
@@ -110,3 +112,22 @@ def test_a_reply_whose_window_closes_before_sending_becomes_a_note(
     notes = session.scalars(select(Message.body).where(Message.visibility == "internal")).all()
     assert len(notes) == 1 and notes[0].startswith("This reply was not delivered on Messenger")
     assert set(session.scalars(select(Job.status))) == {"done"}
+
+
+def test_a_survey_past_24_hours_becomes_a_note_that_names_it(
+        social: TestClient, session: Session, settings: Settings, world: World) -> None:
+    reference = _complaint(social, session, settings)
+    case_id = session.scalars(select(Case.id).where(Case.reference == reference)).one()
+    address = reply_address(session, case_id)
+    assert address is not None
+    _last_wrote(session, dt.timedelta(hours=25))  # an automated message needs the 24 h window
+    jobs.enqueue(session, "social.send", {
+        "platform": address[0], "mode": "private", "to": address[1], "text": "How did we do?",
+        "case_id": case_id, "human": False, "what": "The satisfaction survey"}, "survey-late")
+    session.commit()
+    with serve(platform_api) as (api, received):
+        run_jobs(session, settings, api)
+    assert received == []
+    notes = session.scalars(select(Message.body).where(Message.visibility == "internal")).all()
+    assert len(notes) == 1
+    assert notes[0].startswith("The satisfaction survey was not delivered on Messenger")

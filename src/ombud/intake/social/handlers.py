@@ -54,10 +54,10 @@ def _client(factories: Clients, platform: str) -> PlatformClient:
 
 
 def _send_private(session: Session, client: PlatformClient, platform: str, to: str, text: str,
-                  case_id: int | None, *, human: bool) -> None:
+                  case_id: int | None, *, human: bool, what: str) -> None:
     """Send privately; on Messenger inside Meta's window as it stands now (see
     ``messenger.messaging_type``). A message the window no longer allows is not retried: an
-    internal note on the case tells staff it was not delivered, and why."""
+    internal note on the case tells staff that ``what`` was not delivered, and why."""
     if not isinstance(client, MessengerClient) or to.startswith(COMMENT):
         client.send_private(to, text)
         return
@@ -68,7 +68,6 @@ def _send_private(session: Session, client: PlatformClient, platform: str, to: s
         if case_id is None:
             raise
         reference = cases.get_by_id(session, case_id).reference
-        what = "This reply" if human else "The acknowledgement"
         cases.add_message(session, SYSTEM, reference, MessageIn(
             body=f"{what} was not delivered on Messenger: {exc}", visibility="internal"))
         return
@@ -78,16 +77,17 @@ def _send_private(session: Session, client: PlatformClient, platform: str, to: s
 def send(factories: Clients, session: Session, payload: dict[str, Any]) -> None:
     """Job ``social.send``: one private message or one public answer (the job key makes
     sure each is queued once). ``human`` marks a staff member's reply (Messenger's
-    HUMAN_AGENT tag may carry it after 24 hours)."""
+    HUMAN_AGENT tag may carry it after 24 hours); ``what`` names the message for staff."""
     platform = str(payload["platform"])
     client = _client(factories, platform)
     if payload.get("mode") == "public":
         client.send_public(str(payload["to"]), str(payload["text"]))
         return
     case_id = payload.get("case_id")
+    human = bool(payload.get("human"))
+    what = str(payload.get("what") or ("This reply" if human else "This notice"))
     _send_private(session, client, platform, str(payload["to"]), str(payload["text"]),
-                  int(case_id) if case_id is not None else None,
-                  human=bool(payload.get("human")))
+                  int(case_id) if case_id is not None else None, human=human, what=what)
 
 
 def acknowledge(cfg: case_handlers.AckSettings, factories: Clients, session: Session,
@@ -100,4 +100,4 @@ def acknowledge(cfg: case_handlers.AckSettings, factories: Clients, session: Ses
         Message.case_id == case_id, Message.external_id == f"ack:{case_id}")).one()
     platform = str(payload["platform"])
     _send_private(session, _client(factories, platform), platform, str(payload["to"]), body,
-                  case_id, human=False)
+                  case_id, human=False, what="The acknowledgement")
