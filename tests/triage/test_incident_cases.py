@@ -140,4 +140,3 @@ def test_noise_across_assets_and_hours_opens_no_incident(session: Session, world
         run(session, case)
     assert session.scalars(select(TriageIncident)).all() == []
     assert session.scalars(select(Case.id).where(Case.parent_id.is_not(None))).all() == []
-

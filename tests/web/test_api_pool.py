@@ -25,12 +25,12 @@ def test_customers_filing_at_once_do_not_starve_the_pool(
     # plain read for a known customer) while awaiting the group commit, which needs one too,
     # would hold the pool until it timed out.
     for i in range(FILINGS):
-        find_or_register(session, uid=f"UID-NEW-{i}")
+        find_or_register(session, uid=f"UID-KNOWN-{i}")
     session.commit()
     small = settings.model_copy(update={"db_pool_size": 1})
     with TestClient(create_app(small), raise_server_exceptions=False) as c:
         def file(i: int) -> int:
-            token = tokens.customer_token(small.customer_token_secret, f"UID-NEW-{i}")
+            token = tokens.customer_token(small.customer_token_secret, f"UID-KNOWN-{i}")
             return c.post("/api/v1/cases", headers={"Authorization": f"Bearer {token}"},
                           json={"summary": f"Withdrawal {i} is stuck"}).status_code
 
