@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import smtplib
 import socket
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -33,6 +34,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def self_signed(folder: Path, subject: str, alt_name: str | None = None) -> tuple[Path, Path]:
+    """A self-signed certificate for ``subject`` (made by openssl) in ``folder``, with
+    ``alt_name`` as its subjectAltName when given: (cert.pem, key.pem)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    san = ["-addext", f"subjectAltName={alt_name}"] if alt_name else []
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", subject, *san, "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 def fixture(name: str) -> bytes:

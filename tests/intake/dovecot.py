@@ -10,7 +10,6 @@ import imaplib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,14 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.intake.conftest import free_port, self_signed
+
 USER, PASSWORD = "complaints", "imap-test-password"
 BINARY = shutil.which("dovecot") or "/usr/sbin/dovecot"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -112,10 +107,8 @@ def running() -> Iterator[Dovecot]:
     root = Path(tempfile.mkdtemp(prefix="ombud-imap-"))  # short: Dovecot's sockets live here
     root.chmod(0o755)
     (root / "mail").mkdir()
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=imap.test.invalid", "-keyout", str(root / "key.pem"),
-                    "-out", str(root / "cert.pem")], check=True, capture_output=True)
-    port, tls_port = _free_port(), _free_port()
+    self_signed(root, "/CN=imap.test.invalid")
+    port, tls_port = free_port(), free_port()
     (root / "dovecot.conf").write_text(_config(root, port, tls_port))
     proc = subprocess.Popen([BINARY, "-F", "-c", str(root / "dovecot.conf")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

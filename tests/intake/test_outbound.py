@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-import subprocess
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,7 +27,7 @@ from ombud.notify.senders import SmtpSender
 from ombud.worker import handlers
 from tests.conftest import World
 
-from .conftest import Sink, free_port, mail, registered, send
+from .conftest import Sink, free_port, mail, registered, self_signed, send
 
 
 def _run_jobs(session: Session, settings: Settings, sink: Sink) -> None:
@@ -107,12 +106,9 @@ def test_crlf_in_display_name_cannot_inject_headers(
 
 
 def _self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
-    """A server TLS context with a self-signed certificate for 127.0.0.1 (made by openssl),
-    and the certificate's file."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    """A server TLS context with a self-signed certificate for 127.0.0.1, and the
+    certificate's file."""
+    cert, key = self_signed(folder, "/CN=127.0.0.1", "IP:127.0.0.1")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return context, cert
