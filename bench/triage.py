@@ -30,7 +30,7 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import record
 from _server import WORK, reset_database
-from ombud.cases import service as cases_service
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case
 from ombud.cases.taxonomy import Channel, Priority
@@ -157,7 +157,7 @@ def speed_stored(url: str, db: str, cases: int = 2_000) -> None:
         ids: list[int] = []
         for i in range(cases):
             ex = texts[i % len(texts)]
-            opened, _ = cases_service.open_case(s, SYSTEM, CaseIn(
+            opened, _ = filing.open_case(s, SYSTEM, CaseIn(
                 summary=ex.text[:80], description=ex.text, customer_uid=f"UID-B-{i % 700}",
                 jurisdiction=("GB", "FR", "DE")[i % 3], channel=Channel.WEB),
                 received_at=now - timedelta(minutes=30 * (cases - i)))  # ~48 a day

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ombud.cases import filing
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import AssignIn, CaseIn, MessageIn, TransitionIn
@@ -159,7 +160,7 @@ def seed(session: Session, settings: Settings) -> list[DemoLogin]:
     for uid, summary, text, outcome, cat, asset, amount, lang, team, name in CASES:
         scenario = staged[name]
         chain = scenario.evidence.get("chain", ())
-        case, _ = cases.open_case(session, SYSTEM, CaseIn(
+        case, _ = filing.open_case(session, SYSTEM, CaseIn(
             summary=summary, description=text.format(tx=chain[0].tx_id if chain else ""),
             desired_outcome=outcome, category=cat, asset=asset, amount=Decimal(amount),
             language=lang, channel=Channel.WEB, customer_uid=uid,
@@ -208,7 +209,7 @@ def _open_precedents(session: Session, settings: Settings) -> list[str]:
     open_sim(settings).open_accounts(p[0] for p in PRECEDENTS)
     refs = []
     for uid, summary, text, loss, _paid, _fault, days in PRECEDENTS:
-        case, _ = cases.open_case(session, SYSTEM, CaseIn(
+        case, _ = filing.open_case(session, SYSTEM, CaseIn(
             summary=summary, description=text, desired_outcome="Compensate the delay",
             category=Category.TRADE_DISPUTE, asset="USDT", amount=Decimal(loss),
             language="en", channel=Channel.WEB, customer_uid=uid,

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ombud.audit import service as audit
 from ombud.audit.chain import event_hash
 from ombud.audit.tables import AuditEvent
-from ombud.cases import service
+from ombud.cases import filing, service
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import CaseIn, MessageIn, TransitionIn
 from ombud.cli import app
@@ -40,7 +40,7 @@ def record(session: Session) -> Record:
     agent = crew.staff["agent"]
     refs = []
     for summary in ("Order filled late", "Deposit missing"):
-        case, _ = service.open_case(session, agent, CaseIn(summary=summary,
+        case, _ = filing.open_case(session, agent, CaseIn(summary=summary,
                                                            customer_uid="UID-CAROL-1"))
         service.add_message(session, agent, case.reference, MessageIn(body="Looking into it"))
         service.apply_transition(session, agent, case.reference,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ombud.audit.tables import AuditEvent, AuditHead
 from ombud.audit.verify import verify
-from ombud.cases import attachments, service
+from ombud.cases import attachments, filing, service
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import AssignIn, CaseIn, MessageIn, TransitionIn
 from ombud.cases.tables import Attachment, Case, Message
@@ -82,7 +82,7 @@ VERBS = {
 
 
 def _open(session: Session, crew: Crew) -> str:
-    case, _ = service.open_case(session, crew.staff["agent"],
+    case, _ = filing.open_case(session, crew.staff["agent"],
                                 CaseIn(summary="Order filled late", customer_uid="UID-CAROL-1"))
     return case.reference
 

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.audit.tables import AuditEvent
+from ombud.cases.filing import open_case
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import CaseIn, MessageIn, TransitionIn
-from ombud.cases.service import add_message, apply_transition, open_case
+from ombud.cases.service import add_message, apply_transition
 from ombud.cases.tables import Case, Message
 from ombud.common.errors import Conflict, Forbidden
 from tests.audit.crew import make_crew

@@ -10,8 +10,8 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ombud.cases.filing import open_case
 from ombud.cases.schemas import CaseIn
-from ombud.cases.service import open_case
 from ombud.cases.tables import Case
 from ombud.common.clock import utcnow
 from ombud.customers import service as customers

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.audit.tables import AuditEvent
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case
 from ombud.common.errors import Conflict, Forbidden, Invalid
@@ -36,7 +36,7 @@ def test_merging_customers_moves_identities_cases_and_contact_details(
         session: Session, world: World) -> None:
     email = customers.find_or_register(session, email="ann@example.com", name="Ann")
     tg, _ = identities.find_or_register(session, "telegram", "42", name="Ann T")
-    case, _ = cases.open_case(session, SYSTEM, CaseIn(summary="Stuck deposit",
+    case, _ = filing.open_case(session, SYSTEM, CaseIn(summary="Stuck deposit",
                                                       customer_email="ann@example.com"))
     merged = merge.merge_customers(session, world.staff["supervisor"], email.id, tg.id)
     assert merged.id == tg.id and merged.email == "ann@example.com"

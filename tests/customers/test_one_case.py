@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.audit.tables import AuditEvent
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case, Message
 from ombud.common.errors import Conflict, Forbidden
@@ -36,7 +36,7 @@ def test_a_follow_up_on_the_same_channel_joins_the_open_case(session: Session) -
 
 def test_a_follow_up_on_another_channel_joins_the_customer_s_open_email_case(
         session: Session, world: World) -> None:
-    case, _ = cases.open_case(session, SYSTEM, CaseIn(
+    case, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary="Withdrawal of 250 USDT stuck", description="My withdrawal of 250 USDT is stuck",
         customer_uid="UID-CAROL-1", channel="email"))
     first = service.receive(session, tg("Hello, this is Carol, about my stuck withdrawal", "1"))
@@ -75,7 +75,7 @@ def test_a_stranger_naming_someone_else_s_reference_gets_a_case_of_their_own(
 
 def test_a_social_case_naming_an_email_customer_s_uid_is_suggested_as_duplicate(
         session: Session, world: World) -> None:
-    email_case, _ = cases.open_case(session, SYSTEM, CaseIn(
+    email_case, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary="Frozen account after login from new device",
         description="My account is frozen since the new device login", customer_uid="88123456"))
     social = service.receive(session, tg(

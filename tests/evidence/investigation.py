@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from ombud.cases import filing
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import CaseIn, TransitionIn
@@ -38,7 +39,7 @@ def complaint(s: Scenario) -> str:
 def stage(settings: Settings, session: Session, name: str, account: str) -> tuple[Scenario, str]:
     """Stage scenario `name` on the deployment's simulator and open the customer's case."""
     s = SCENARIOS[name](open_sim(settings), account)
-    case, _ = cases.open_case(session, Principal("system", 0, "Ombud"), CaseIn(
+    case, _ = filing.open_case(session, Principal("system", 0, "Ombud"), CaseIn(
         summary=name.replace("_", " "), description=complaint(s),
         category=CATEGORY[s.truth.category], asset=ASSET[name], amount=Decimal(1),
         customer_uid=account), received_at=s.window.end)

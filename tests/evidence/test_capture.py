@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.taxonomy import Category
 from ombud.evidence import queries
@@ -53,7 +53,7 @@ def test_captured_evidence_is_frozen_with_the_hash_of_its_stored_body(
 def test_a_customer_unknown_to_the_exchange_cannot_be_determined(
         world: World, session: Session) -> None:
     open_sim(world.settings)  # an exchange that has never heard of the customer
-    other, _ = cases.open_case(session, SYSTEM, CaseIn(
+    other, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary="order filled badly", category=Category.TRADE_DISPUTE, customer_uid="U-nobody"))
     investigate(world.settings, session, world.staff["admin"], other.reference)
     page = queries.evidence_page(session, world.staff["admin"], other.reference)

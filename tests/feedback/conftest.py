@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ombud.cases import filing
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import CaseIn
@@ -31,7 +32,7 @@ def open_case(session: Session, staff: Principal, *, channel: Channel = Channel.
               email: str | None = None, uid: str | None = "UID-CAROL-1", language: str = "en",
               category: Category = Category.FEES, summary: str = "Fee charged twice") -> Case:
     """A case filed by staff for a customer (by UID and/or email)."""
-    out, _ = cases.open_case(session, staff, CaseIn.model_validate({
+    out, _ = filing.open_case(session, staff, CaseIn.model_validate({
         "summary": summary, "description": "The fee was taken twice.", "channel": channel,
         "customer_uid": uid, "customer_email": email, "language": language,
         "category": category}))

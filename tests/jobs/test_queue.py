@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ombud import worker
+from ombud.cases.filing import open_case
 from ombud.cases.schemas import CaseIn
-from ombud.cases.service import open_case
 from ombud.cases.tables import Message
 from ombud.cases.taxonomy import Channel
 from ombud.common.clock import as_utc, utcnow

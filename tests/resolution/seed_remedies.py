@@ -14,7 +14,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case
 from ombud.common.clock import utcnow
@@ -54,7 +54,7 @@ def seed(session: Session, world: World, sim: SimExchange, specs: list[Spec],
         sim.open_account(uid(n))
         if any(s.case == n and s.kind == "unfreeze" for s in specs):
             sim.freeze_account(uid(n), "reported theft")
-        case, _ = cases.open_case(session, world.staff["agent"], CaseIn(
+        case, _ = filing.open_case(session, world.staff["agent"], CaseIn(
             summary=f"Seeded complaint {n}", customer_uid=uid(n), language=language))
         refs[n] = (session.scalars(select(Case.id).where(Case.reference == case.reference))
                    .one(), case.reference)

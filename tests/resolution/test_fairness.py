@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case
 from ombud.resolution import precedents
@@ -19,7 +19,7 @@ from tests.conftest import World
 
 
 def _decided(session: Session, world: World, n: int, loss: str, remedy: str) -> None:
-    case, _ = cases.open_case(session, SYSTEM, CaseIn(
+    case, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary=f"slippage {n}", category="trade_dispute", customer_uid=f"U-fair-{n}"))
     now = dt.datetime.now(dt.UTC)
     case_id = session.scalars(select(Case.id).where(Case.reference == case.reference)).one()

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ombud.audit.tables import AuditEvent
 from ombud.cases.attachments import add_attachment, read_attachment
+from ombud.cases.filing import open_case
 from ombud.cases.schemas import CaseIn
-from ombud.cases.service import open_case
 from ombud.cases.tables import Attachment
 from ombud.common.errors import NotFound, TooLarge, UnsupportedMedia
 from ombud.storage.blobs import LocalBlobStore

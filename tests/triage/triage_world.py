@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case
 from ombud.cases.taxonomy import Channel
@@ -36,7 +36,7 @@ def file(session: Session, text: str, *, summary: str = "A complaint", uid: str 
          jurisdiction: str = "GB", language: str = "en", amount: str | None = None,
          asset: str | None = None, received_at: dt.datetime | None = None) -> Case:
     """Open a case for customer ``uid`` and return its row."""
-    out, _ = cases.open_case(session, SYSTEM, CaseIn(
+    out, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary=summary, description=text, customer_uid=uid, jurisdiction=jurisdiction,
         language=language, channel=Channel.WEB, asset=asset,
         amount=Decimal(amount) if amount else None), received_at=received_at)

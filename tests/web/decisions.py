@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ombud.cases import filing
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import CaseIn, TransitionIn
@@ -43,7 +44,7 @@ def ready_case(world: World, session: Session, *, customer: str = "carol",
     evidence and measures a loss of ``loss`` USDT; returns its reference and finding."""
     if on_exchange:
         open_sim(world.settings).open_account(world.customers[customer])
-    case, _ = cases.open_case(session, SYSTEM, CaseIn(
+    case, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary=SUMMARY, description="My 1.5 BTC market buy filled 1.2 s after I sent it.",
         category=Category.TRADE_DISPUTE, asset="USDT", amount=Decimal(loss),
         customer_uid=world.customers[customer], jurisdiction="GB"))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.app import create_app
+from ombud.cases import filing
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event
 from ombud.cases.schemas import AssignIn, CaseIn, CaseOut, MessageIn, TransitionIn
@@ -41,7 +42,7 @@ def log_in(client: TestClient, username: str, password: str = PASSWORD,
 
 def open_case(session: Session, summary: str, uid: str = "UID-CAROL-1", **extra: object) -> CaseOut:
     """A case filed by staff for a customer."""
-    case, _ = cases.open_case(session, SYSTEM, CaseIn(
+    case, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary=summary, description=f"About: {summary}", customer_uid=uid, **extra))
     return case
 
@@ -128,7 +129,7 @@ def test_queue_sort_and_next_page(client: TestClient, world: World, session: Ses
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     made = []
     for i in range(55):
-        case, _ = cases.open_case(session, SYSTEM, CaseIn(
+        case, _ = filing.open_case(session, SYSTEM, CaseIn(
             summary=f"Complaint number {i}", customer_uid="UID-CAROL-1"),
             received_at=start + dt.timedelta(hours=i))
         made.append(case.reference)

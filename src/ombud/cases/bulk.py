@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from ombud.audit import service as audit
+from ombud.cases.filing import DEFAULT_RESOLUTION
 from ombud.cases.lifecycle import Status
-from ombud.cases.service import DEFAULT_RESOLUTION
 from ombud.cases.tables import Case, CaseCounter
 from ombud.cases.taxonomy import Category, Channel, Priority
 from ombud.common.clock import utcnow

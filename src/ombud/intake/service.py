@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
-from ombud.cases import attachments, lifecycle
+from ombud.cases import attachments, filing, lifecycle
 from ombud.cases import service as cases
 from ombud.cases.outcome import desired_outcome
 from ombud.cases.queries import list_cases
@@ -128,7 +128,7 @@ def register_many(session: Session, mails: list[tuple[Prepared, IntakeConfig]]
                   ) -> list[Received]:
     """Register several prepared mails in one transaction (the listener's group commit),
     with the same outcome each would have alone and in order: the senders are found or
-    registered together and the new cases opened together (``cases.open_many``). Raises at
+    registered together and the new cases opened together (``filing.open_many``). Raises at
     the first mail that is not simply registered or quarantined unread (a duplicate, a mail
     that cannot be registered): the caller then ``register``s each alone."""
     with tx(session):
@@ -158,13 +158,13 @@ def register_many(session: Session, mails: list[tuple[Prepared, IntakeConfig]]
 
 @dataclass
 class _Opening:
-    """A mail that opens a case, waiting for its batch's ``cases.open_many``."""
+    """A mail that opens a case, waiting for its batch's ``filing.open_many``."""
 
     row: MailRow
     mail: InboundMail
     who: Principal
     cfg: IntakeConfig
-    filing: cases.Filing
+    filing: filing.Filing
     slot: int = -1
 
 
@@ -194,7 +194,7 @@ def _open_pending(session: Session, pending: list[_Opening],
     """Open the waiting cases in one go, then finish their mails in order."""
     if not pending:
         return
-    opened = cases.open_many(session, [p.filing for p in pending])
+    opened = filing.open_many(session, [p.filing for p in pending])
     refs = [case.reference for case, _created in opened]
     ids = dict(session.execute(select(Case.reference, Case.id)
                                .where(Case.reference.in_(refs))).all())
@@ -378,11 +378,11 @@ def _timeline_text(mail: InboundMail) -> str:
     return text[:MAX_TEXT]
 
 
-def _filing(who: Principal, mail: InboundMail, text: str, language: str) -> cases.Filing:
+def _filing(who: Principal, mail: InboundMail, text: str, language: str) -> filing.Filing:
     """The case the mail opens, filed by the customer who wrote."""
     found = fields.amounts(mail.subject + "\n" + mail.text)
     first = found[0] if found else None
-    return cases.Filing(who, CaseIn(
+    return filing.Filing(who, CaseIn(
         summary=fields.summary_from(mail.subject, mail.text), description=text,
         desired_outcome=desired_outcome(mail.text), channel=Channel.EMAIL,
         language=language, asset=first.asset if first else None,

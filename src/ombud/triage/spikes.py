@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
-from ombud.cases import assessment, lifecycle
+from ombud.cases import assessment, filing, lifecycle
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Event, Status
 from ombud.cases.schemas import AssessmentIn, CaseIn, MessageIn, TransitionIn
@@ -83,7 +83,7 @@ def observe(session: Session, case: Case, key: str, category: str, subject: str,
 
 def _open(session: Session, key: str, category: str, subject: str, spike: Incident,
           first: Case, now: dt.datetime) -> TriageIncident:
-    parent, _ = cases.open_case(session, SYSTEM, CaseIn(
+    parent, _ = filing.open_case(session, SYSTEM, CaseIn(
         summary=f"Major incident: {spike.count} {category.replace('_', ' ')} complaints "
                 f"about {subject}"[:200],
         description=spike.reason, category=Category(category), channel=Channel.API,

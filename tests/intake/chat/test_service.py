@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.audit.tables import AuditEvent
-from ombud.cases import service as cases
+from ombud.cases import filing
 from ombud.cases.queries import case_detail
 from ombud.cases.schemas import CaseIn
 from ombud.cases.tables import Case
@@ -119,7 +119,7 @@ def test_the_same_client_id_twice_is_one_message(session: Session, world: World)
 
 def test_a_chat_started_from_a_case_joins_that_case(session: Session, world: World) -> None:
     carol = customer(session, world, "carol")
-    case, _ = cases.open_case(session, carol, CaseIn(summary="Fee charged twice"))
+    case, _ = filing.open_case(session, carol, CaseIn(summary="Fee charged twice"))
     key = service.start(session, carol, case_reference=case.reference).chat.key
     service.post(session, carol, key, ChatText(body="about my fee"))
     assert service.handover(session, carol, key).chat.case_reference == case.reference

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
+from ombud.cases import filing
 from ombud.cases import service as cases
 from ombud.cases.schemas import AssignIn, CaseIn, MessageIn
 from ombud.cases.taxonomy import Channel
@@ -158,7 +159,7 @@ def _handover(session: Session, customer: Principal, chat: Chat) -> list[ChatEve
     first, transcript = _transcript(session, chat)
     if chat.case_id is None:
         summary = " ".join(first.split())[:200]
-        case, _ = cases.open_case(session, customer, CaseIn.model_validate({
+        case, _ = filing.open_case(session, customer, CaseIn.model_validate({
             "summary": summary if len(summary) >= 3 else "Live chat",
             "description": transcript, "channel": Channel.CHAT, "language": chat.language}))
         reference = case.reference

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
-from ombud.cases import lifecycle
+from ombud.cases import filing, lifecycle
 from ombud.cases import service as cases
 from ombud.cases.outcome import desired_outcome
 from ombud.cases.schemas import CaseIn, MessageIn
@@ -94,7 +94,7 @@ def _open(session: Session, who: Principal, inbound: Inbound, text: str, languag
         "channel": Channel(inbound.platform.value), "language": language,
         "asset": found[0].asset if found else None, "amount": found[0].amount if found else None,
     })
-    case, _created = cases.open_case(session, who, data, received_at=utcnow())
+    case, _created = filing.open_case(session, who, data, received_at=utcnow())
     return case.reference
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Resp
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from ombud.cases import attachments, queries
+from ombud.cases import attachments, filing, queries
 from ombud.cases import service as cases
 from ombud.cases.lifecycle import Status
 from ombud.cases.schemas import (
@@ -149,7 +149,7 @@ async def create_case(
     idempotency_key: IdempotencyKey = None,
 ) -> CaseOut:
     """File a complaint. Send an ``Idempotency-Key`` so that a retry returns the same case."""
-    case, created = await cases.file_case(
+    case, created = await filing.file_case(
         request.app.state.engine, who, body, idempotency_key=idempotency_key)
     if not created:
         response.status_code = 200

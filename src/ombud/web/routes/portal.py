@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ombud.cases import attachments, queries
+from ombud.cases import attachments, filing, queries
 from ombud.cases import service as cases
 from ombud.cases.schemas import CaseFilter, MessageIn
 from ombud.cases.taxonomy import LABELS
@@ -141,7 +141,7 @@ def file_case(
               "language": language if language in LANGUAGES else "en", "key": key}
     try:
         data = forms.complaint(values)
-        case, created = cases.open_case(session, who, data, idempotency_key=key or None)
+        case, created = filing.open_case(session, who, data, idempotency_key=key or None)
     except ValidationError as exc:
         return _new_form(request, who, values, forms.errors_of(exc), 422)
     except OmbudError as exc:
