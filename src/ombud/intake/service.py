@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
@@ -11,14 +10,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ombud.audit import service as audit
-from ombud.cases import attachments, filing, lifecycle
+from ombud.cases import attachments, filing
 from ombud.cases import service as cases
 from ombud.cases.outcome import desired_outcome
-from ombud.cases.queries import list_cases
-from ombud.cases.schemas import CaseFilter, CaseIn, MessageIn
+from ombud.cases.schemas import CaseIn, MessageIn
 from ombud.cases.tables import Case
 from ombud.cases.taxonomy import Channel
-from ombud.common.clock import as_utc, utcnow
+from ombud.common.clock import utcnow
 from ombud.common.errors import (
     Conflict,
     Invalid,
@@ -30,7 +28,7 @@ from ombud.common.errors import (
 from ombud.customers import service as customers
 from ombud.customers.schemas import CustomerOut
 from ombud.db import insert_ignore, tx
-from ombud.intake.email import fields, loops, threading
+from ombud.intake.email import continuation, fields, loops, threading
 from ombud.intake.email.parse import InboundMail, ParseError, parse, peek
 from ombud.intake.schemas import Received
 from ombud.intake.tables import InboundMail as MailRow
@@ -40,7 +38,6 @@ from ombud.security.permissions import SYSTEM, Principal
 from ombud.security.roles import Permission
 from ombud.storage.blobs import BlobStore
 
-_OPEN = [s for s in lifecycle.Status if s not in lifecycle.TERMINAL | {lifecycle.Status.CLOSED}]
 MAX_TEXT = 100_000
 
 
@@ -313,7 +310,7 @@ def _route(session: Session, row: MailRow, mail: InboundMail, envelope: Envelope
     ``sender``: its customer when already found (else found or registered here)."""
     reason = loops.loop_reason(mail, envelope.mail_from, cfg.our_hosts)
     if reason:
-        threaded = _threaded_case(session, mail, None)
+        threaded = continuation.threaded_case(session, mail, None)
         row.outcome, row.note = "automatic", reason
         row.case_id = threaded.id if threaded is not None else None
         return Received(outcome="automatic", mail_id=_stored(session, row), note=reason)
@@ -323,7 +320,8 @@ def _route(session: Session, row: MailRow, mail: InboundMail, envelope: Envelope
     customer = sender or customers.find_or_register(session, email=mail.from_address,
                                                     name=mail.from_name, language=language)
     who = Principal(kind="customer", id=customer.id, name=mail.from_name or customer.name)
-    case = _threaded_case(session, mail, customer.id) or _fallback_case(session, who, mail, cfg)
+    case = (continuation.threaded_case(session, mail, customer.id)
+            or continuation.fallback_case(session, who, mail, cfg.fallback_days))
     text = _timeline_text(mail)
     if case is None:
         return _Opening(row, mail, who, cfg, _filing(who, mail, text, language))
@@ -388,51 +386,3 @@ def _filing(who: Principal, mail: InboundMail, text: str, language: str) -> fili
         language=language, asset=first.asset if first else None,
         amount=first.amount if first else None,
     ), None)
-
-
-def _threaded_case(session: Session, mail: InboundMail, customer_id: int | None) -> Case | None:
-    """The case this mail answers by Message-ID or by the reference in its subject.
-
-    With ``customer_id``, only a case of that customer that still takes messages counts
-    (a stranger naming someone else's reference opens their own case instead).
-    """
-    ids = threading.referenced_ids(mail)
-    candidates: list[Case] = []
-    if ids:
-        known = dict(session.execute(
-            select(MailThread.message_id, MailThread.case_id)
-            .where(MailThread.message_id.in_(ids))).all())
-        for mid in ids:
-            if mid in known:
-                candidates.append(cases.get_by_id(session, known[mid]))
-                break
-    for ref in (threading.reference_in_ids(mail.in_reply_to + mail.references),
-                threading.reference_in_subject(mail.subject)):
-        if ref:
-            try:
-                candidates.append(cases.load(session, SYSTEM, ref, Permission.VIEW_CASE))
-            except NotFound:
-                continue
-    for case in candidates:
-        if customer_id is None:
-            return case
-        if case.customer_id == customer_id and case.status not in {
-                s.value for s in lifecycle.TERMINAL}:
-            return case
-    return None
-
-
-def _fallback_case(session: Session, who: Principal, mail: InboundMail,
-                   cfg: IntakeConfig) -> Case | None:
-    """Conservative: a reply ("Re: ...") whose thread headers were lost, from the sender of
-    exactly one open email case with the same subject, received recently."""
-    if not threading.is_reply(mail.subject) or not threading.normalise_subject(mail.subject):
-        return None
-    since = utcnow() - dt.timedelta(days=cfg.fallback_days)
-    page = list_cases(session, who, CaseFilter(status=_OPEN, sort="received", limit=20))
-    matches = [c for c in page.items if c.channel == Channel.EMAIL
-               and as_utc(c.received_at) >= since and threading.same_subject(c.summary,
-                                                                              mail.subject)]
-    if len(matches) != 1:
-        return None
-    return cases.load(session, who, matches[0].reference, Permission.REPLY)
